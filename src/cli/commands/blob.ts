@@ -1,0 +1,64 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Command } from "commander";
+import type { Digest } from "../../core/digest.js";
+import { UsageError } from "../../core/errors.js";
+import { parseReference, type Reference } from "../../core/reference.js";
+import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
+
+function blobReference(text: string): Reference & { digest: Digest } {
+  const ref = parseReference(text, { defaultTag: false });
+  if (!ref.digest)
+    throw new UsageError(`blob reference needs a digest: REPO@sha256:…, got ${JSON.stringify(text)}`);
+  return ref as Reference & { digest: Digest };
+}
+
+export function registerBlob(program: Command, io: CliIo): void {
+  const blob = program.command("blob").description("raw, verified blob operations");
+
+  blob
+    .command("get")
+    .description("write the blob REPO@DIGEST to stdout (or to a file), verified while streaming")
+    .argument("<ref>", "REPO@DIGEST")
+    .option("-o, --output <file>", "write to FILE; it appears only once the digest is verified")
+    .action(async (refText: string, options: { output?: string }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const ref = blobReference(refText);
+      await withRegistry(globals, async (registry) => {
+        const fetched = await registry.repository(ref.registry, ref.repository).blobs.fetch(ref.digest);
+        if (!options.output) {
+          await pipeline(fetched.stream, io.stdout, { end: false });
+          return;
+        }
+        // Temp file + rename: an interrupted or corrupt download never leaves a file under the final name.
+        const temp = join(
+          dirname(options.output),
+          `.${basename(options.output)}.${randomBytes(6).toString("hex")}.part`,
+        );
+        try {
+          await pipeline(fetched.stream, createWriteStream(temp, { flags: "wx" }));
+          await rename(temp, options.output);
+        } catch (error) {
+          await rm(temp, { force: true });
+          throw error;
+        }
+      });
+    });
+
+  blob
+    .command("head")
+    .description("print the digest and size of REPO@DIGEST without downloading it")
+    .argument("<ref>", "REPO@DIGEST")
+    .action(async (refText: string, _options: unknown, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const ref = blobReference(refText);
+      await withRegistry(globals, async (registry) => {
+        const descriptor = await registry.repository(ref.registry, ref.repository).blobs.head(ref.digest);
+        if (globals.json) writeJson(io, { digest: descriptor.digest, size: descriptor.size });
+        else writeLine(io, `${descriptor.digest} ${descriptor.size}`);
+      });
+    });
+}

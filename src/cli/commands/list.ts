@@ -1,0 +1,65 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { parseRepository } from "../../core/reference.js";
+import type { PagedIterable } from "../../registry/pagination.js";
+import { type CliIo, type GlobalOptions, withRegistry, writeLine } from "../context.js";
+
+/** Streams a listing: one line per entry as pages arrive, or one JSON array with --json. */
+async function printListing(
+  io: CliIo,
+  json: boolean | undefined,
+  items: PagedIterable<string>,
+): Promise<void> {
+  if (!json) {
+    for await (const item of items) writeLine(io, item);
+    return;
+  }
+  io.stdout.write("[");
+  let first = true;
+  for await (const item of items) {
+    io.stdout.write(`${first ? "" : ","}\n  ${JSON.stringify(item)}`);
+    first = false;
+  }
+  io.stdout.write(first ? "]\n" : "\n]\n");
+}
+
+export function registerList(program: Command, io: CliIo): void {
+  program
+    .command("ls")
+    .alias("tags")
+    .description("list the tags of REPO, all pages")
+    .argument("<repo>", "repository, e.g. alpine or 127.0.0.1:5000/a/b")
+    .option("--page-size <n>", "tags per request", parsePositive)
+    .action(async (repoText: string, options: { pageSize?: number }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const { registry: host, repository } = parseRepository(repoText);
+      await withRegistry(globals, (registry) =>
+        printListing(
+          io,
+          globals.json,
+          registry.repository(host, repository).tags(options.pageSize ? { pageSize: options.pageSize } : {}),
+        ),
+      );
+    });
+
+  program
+    .command("catalog")
+    .description("list the repositories of REGISTRY, all pages")
+    .argument("<registry>", "registry host, e.g. 127.0.0.1:5000")
+    .option("--page-size <n>", "repositories per request", parsePositive)
+    .action(async (host: string, options: { pageSize?: number }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      await withRegistry(globals, (registry) =>
+        printListing(
+          io,
+          globals.json,
+          registry.catalog(host, options.pageSize ? { pageSize: options.pageSize } : {}),
+        ),
+      );
+    });
+}
+
+export function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError("must be a positive integer");
+  return n;
+}

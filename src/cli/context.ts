@@ -1,0 +1,40 @@
+import { Registry } from "../registry/registry.js";
+
+/** Options every command sees (commander's global flags). */
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: number;
+  insecureRegistry?: string[];
+}
+
+/** What a command needs from its surroundings; tests substitute the streams. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream;
+}
+
+export function createRegistry(options: GlobalOptions): Registry {
+  return new Registry({ insecureHosts: options.insecureRegistry ?? [] });
+}
+
+/** Runs `fn` with a Registry that is closed afterwards, so idle sockets never keep the process alive. */
+export async function withRegistry<T>(
+  options: GlobalOptions,
+  fn: (registry: Registry) => Promise<T>,
+): Promise<T> {
+  const registry = createRegistry(options);
+  try {
+    return await fn(registry);
+  } finally {
+    await registry.close();
+  }
+}
+
+export function writeLine(io: CliIo, line: string): void {
+  io.stdout.write(`${line}\n`);
+}
+
+export function writeJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

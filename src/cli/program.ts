@@ -1,0 +1,83 @@
+import { createRequire } from "node:module";
+import { Command, CommanderError, Option } from "commander";
+import { exitCodeFor, isRegkitError } from "../core/errors.js";
+import { registerBlob } from "./commands/blob.js";
+import { registerDigest } from "./commands/digest.js";
+import { registerList } from "./commands/list.js";
+import { registerManifest } from "./commands/manifest.js";
+import { registerServe } from "./commands/serve.js";
+import type { CliIo } from "./context.js";
+
+const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+export const VERSION = pkg.version;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command("regkit")
+    .description("work with container images on Docker Hub, GHCR, Artifact Registry and any OCI registry")
+    .version(VERSION, "--version", "print the version")
+    .option("--json", "machine-readable output on stdout")
+    .addOption(
+      new Option("-v, --verbose", "more detail on stderr (repeat for more)").argParser(countUp).default(0),
+    )
+    .option(
+      "--insecure-registry <host>",
+      "allow plain HTTP to HOST (repeatable; loopback is always allowed)",
+      collect,
+    )
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Usage errors follow the one-line `regkit: …` contract.
+      outputError: (text, write) => write(`regkit: ${text.replace(/^error: /, "").trim()}\n`),
+    });
+  registerManifest(program, io);
+  registerDigest(program, io);
+  registerList(program, io);
+  registerBlob(program, io);
+  registerServe(program, io);
+  for (const command of program.commands) inheritOutput(command, program);
+  return program;
+}
+
+function countUp(_value: string, previous: number): number {
+  return previous + 1;
+}
+
+function inheritOutput(command: Command, root: Command): void {
+  command.exitOverride().configureOutput(root.configureOutput());
+  for (const sub of command.commands) inheritOutput(sub, root);
+}
+
+/** Runs the command line and returns the process exit code (DESIGN.md contract). */
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
+    }
+    reportError(io, error, program.opts().verbose ?? 0);
+    return exitCodeFor(error);
+  }
+}
+
+function reportError(io: CliIo, error: unknown, verbose: number): void {
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`regkit: ${message}\n`);
+  if (!isRegkitError(error) && verbose === 0) return;
+  // Causes help with network trouble; stack traces only for bugs (non-RegkitError) at -v.
+  let cause = error instanceof Error ? error.cause : undefined;
+  while (verbose > 0 && cause instanceof Error) {
+    io.stderr.write(`regkit:   caused by: ${cause.message}\n`);
+    cause = cause.cause;
+  }
+  if (!isRegkitError(error) && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+}

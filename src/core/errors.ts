@@ -1,0 +1,278 @@
+/**
+ * The one error hierarchy of regkit. Every failure a caller can act on is a
+ * RegkitError with a stable `code` (OCI error codes where they exist), a
+ * `category` the CLI maps to an exit code, and `retryable` for the resilience
+ * layer. Messages are one line and never contain secrets.
+ */
+
+export type ErrorCategory =
+  | "configuration"
+  | "usage"
+  | "authentication"
+  | "authorization"
+  | "not-found"
+  | "invalid"
+  | "protocol"
+  | "integrity"
+  | "rate-limit"
+  | "quota"
+  | "network"
+  | "server"
+  | "circuit-open"
+  | "unsupported";
+
+/** One entry of the OCI error envelope `{"errors":[{code,message,detail}]}`. */
+export interface OciErrorEntry {
+  code: string;
+  message?: string;
+  detail?: unknown;
+}
+
+export interface RegkitErrorOptions {
+  code?: string;
+  category?: ErrorCategory;
+  status?: number;
+  retryable?: boolean;
+  provider?: string;
+  cause?: unknown;
+  ociErrors?: OciErrorEntry[];
+}
+
+const BRAND = Symbol.for("regkit.error");
+
+export class RegkitError extends Error {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  readonly provider: string | undefined;
+  readonly ociErrors: OciErrorEntry[];
+  readonly [BRAND] = true;
+
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(oneLine(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? "UNKNOWN";
+    this.category = options.category ?? "server";
+    this.status = options.status;
+    this.retryable = options.retryable ?? false;
+    this.provider = options.provider;
+    this.ociErrors = options.ociErrors ?? [];
+  }
+}
+
+/** Works across duplicate copies of the package, where `instanceof` would not. */
+export function isRegkitError(value: unknown): value is RegkitError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n]+\s*/g, " ").trim();
+}
+
+export class ConfigurationError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "CONFIGURATION", category: "configuration", ...options });
+  }
+}
+
+export class UsageError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "USAGE", category: "usage", ...options });
+  }
+}
+
+/** User or server supplied a value that breaks a grammar (reference, digest, tag, header). */
+export class InvalidInputError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "INVALID", category: "invalid", ...options });
+  }
+}
+
+export class InvalidReferenceError extends InvalidInputError {
+  readonly input: string;
+  constructor(input: string, reason: string) {
+    super(`invalid reference ${JSON.stringify(truncate(input))}: ${reason}`, { code: "NAME_INVALID" });
+    this.input = input;
+  }
+}
+
+export class InvalidDigestError extends InvalidInputError {
+  readonly input: string;
+  constructor(input: string, reason: string) {
+    super(`invalid digest ${JSON.stringify(truncate(input))}: ${reason}`, { code: "DIGEST_INVALID" });
+    this.input = input;
+  }
+}
+
+/** A manifest that is not JSON, fails its schema, or is over the size cap. */
+export class ManifestInvalidError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "MANIFEST_INVALID", category: "protocol", ...options });
+  }
+}
+
+export class SizeLimitError extends RegkitError {
+  readonly limit: number;
+  constructor(what: string, limit: number, options: RegkitErrorOptions = {}) {
+    super(`${what} exceeds the limit of ${limit} bytes`, {
+      code: "SIZE_INVALID",
+      category: "protocol",
+      ...options,
+    });
+    this.limit = limit;
+  }
+}
+
+/** The registry answered something the protocol does not allow. */
+export class ProtocolError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "PROTOCOL", category: "protocol", ...options });
+  }
+}
+
+export class DigestMismatchError extends RegkitError {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(expected: string, actual: string, what = "content") {
+    super(`${what} digest mismatch: expected ${expected}, got ${actual}`, {
+      code: "DIGEST_INVALID",
+      category: "integrity",
+    });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export class SizeMismatchError extends RegkitError {
+  readonly expected: number;
+  readonly actual: number;
+  constructor(expected: number, actual: number, what = "content") {
+    super(`${what} size mismatch: expected ${expected} bytes, got ${actual}`, {
+      code: "SIZE_INVALID",
+      category: "integrity",
+    });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export class NotFoundError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "NOT_FOUND", category: "not-found", status: 404, ...options });
+  }
+}
+
+export class AuthenticationError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "UNAUTHORIZED", category: "authentication", ...options });
+  }
+}
+
+export class AuthorizationError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "DENIED", category: "authorization", ...options });
+  }
+}
+
+export class RateLimitError extends RegkitError {
+  readonly resetAt: Date | undefined;
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options: RegkitErrorOptions & { resetAt?: Date; retryAfterMs?: number } = {}) {
+    super(message, {
+      code: "TOOMANYREQUESTS",
+      category: "rate-limit",
+      status: 429,
+      retryable: true,
+      ...options,
+    });
+    this.resetAt = options.resetAt;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export class UnsupportedError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "UNSUPPORTED", category: "unsupported", ...options });
+  }
+}
+
+export class NetworkError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "NETWORK", category: "network", retryable: true, ...options });
+  }
+}
+
+export class TimeoutError extends NetworkError {
+  readonly timeoutMs: number;
+  constructor(what: string, timeoutMs: number, options: RegkitErrorOptions = {}) {
+    super(`${what} timed out after ${timeoutMs} ms`, { code: "TIMEOUT", ...options });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+export class AbortedError extends RegkitError {
+  constructor(message = "operation aborted", options: RegkitErrorOptions = {}) {
+    super(message, { code: "ABORTED", category: "network", ...options });
+  }
+}
+
+export class ServerError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "SERVER", category: "server", retryable: true, ...options });
+  }
+}
+
+export class CircuitOpenError extends RegkitError {
+  readonly retryAt: Date;
+  constructor(origin: string, retryAt: Date) {
+    super(`circuit open for ${origin}: failing fast until ${retryAt.toISOString()}`, {
+      code: "CIRCUIT_OPEN",
+      category: "circuit-open",
+    });
+    this.retryAt = retryAt;
+  }
+}
+
+export class PlatformNotFoundError extends RegkitError {
+  readonly requested: string;
+  readonly available: string[];
+  constructor(requested: string, available: string[]) {
+    super(
+      `no manifest for platform ${requested}; available: ${available.length > 0 ? available.join(", ") : "none"}`,
+      { code: "PLATFORM_NOT_FOUND", category: "not-found" },
+    );
+    this.requested = requested;
+    this.available = available;
+  }
+}
+
+/** Exit codes of the command-line contract in DESIGN.md. */
+export function exitCodeFor(error: unknown): number {
+  if (!isRegkitError(error)) return 1;
+  switch (error.category) {
+    case "usage":
+    case "invalid":
+      return 2;
+    case "not-found":
+      return 3;
+    case "authentication":
+    case "authorization":
+      return 4;
+    case "rate-limit":
+    case "quota":
+      return 5;
+    case "integrity":
+      return 6;
+    case "network":
+    case "server":
+    case "circuit-open":
+      return 7;
+    default:
+      return 1;
+  }
+}
+
+export function truncate(value: string, max = 120): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

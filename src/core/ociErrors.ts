@@ -1,0 +1,78 @@
+import { z } from "zod";
+import {
+  AuthenticationError,
+  AuthorizationError,
+  NotFoundError,
+  type OciErrorEntry,
+  ProtocolError,
+  RateLimitError,
+  type RegkitError,
+  type RegkitErrorOptions,
+  ServerError,
+  SizeLimitError,
+  truncate,
+  UnsupportedError,
+} from "./errors.js";
+
+const envelope = z.object({
+  errors: z.array(
+    z.object({
+      code: z.string().max(256),
+      message: z.string().max(4096).optional(),
+      detail: z.unknown().optional(),
+    }),
+  ),
+});
+
+/** Parses `{"errors":[{code,message,detail}]}`; anything else yields no entries. */
+export function parseOciErrorBody(body: string): OciErrorEntry[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return [];
+  }
+  const parsed = envelope.safeParse(json);
+  return parsed.success ? parsed.data.errors.slice(0, 32) : [];
+}
+
+export interface HttpErrorContext {
+  /** What was being done, e.g. `GET manifest library/alpine:3.20`. Never contains secrets. */
+  operation: string;
+  status: number;
+  body?: string;
+  provider?: string;
+  retryAfterMs?: number;
+  resetAt?: Date;
+}
+
+/** Turns a failed registry response into the matching typed error. */
+export function errorFromResponse(ctx: HttpErrorContext): RegkitError {
+  const ociErrors = ctx.body === undefined ? [] : parseOciErrorBody(ctx.body);
+  const first = ociErrors[0];
+  const detail = first
+    ? `${first.code}${first.message ? `: ${truncate(first.message, 200)}` : ""}`
+    : `HTTP ${ctx.status}`;
+  const message = `${ctx.operation}: ${detail}`;
+  const options: RegkitErrorOptions = {
+    status: ctx.status,
+    ociErrors,
+    ...(first ? { code: first.code } : {}),
+    ...(ctx.provider ? { provider: ctx.provider } : {}),
+  };
+  const code = first?.code;
+  if (ctx.status === 429 || code === "TOOMANYREQUESTS") {
+    return new RateLimitError(message, {
+      ...options,
+      ...(ctx.retryAfterMs !== undefined ? { retryAfterMs: ctx.retryAfterMs } : {}),
+      ...(ctx.resetAt ? { resetAt: ctx.resetAt } : {}),
+    });
+  }
+  if (ctx.status === 401 || code === "UNAUTHORIZED") return new AuthenticationError(message, options);
+  if (ctx.status === 403 || code === "DENIED") return new AuthorizationError(message, options);
+  if (ctx.status === 404 || code?.endsWith("_UNKNOWN")) return new NotFoundError(message, options);
+  if (ctx.status === 413) return new SizeLimitError(`${ctx.operation}: request body`, 0, options);
+  if (ctx.status === 405 || code === "UNSUPPORTED") return new UnsupportedError(message, options);
+  if (ctx.status >= 500) return new ServerError(message, { ...options, retryable: ctx.status !== 501 });
+  return new ProtocolError(message, { ...options, code: code ?? `HTTP_${ctx.status}`, category: "invalid" });
+}

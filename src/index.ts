@@ -1,0 +1,11 @@
+export * from "./core/digest.js";
+export * from "./core/errors.js";
+export * from "./core/manifest.js";
+export * from "./core/mediaTypes.js";
+export * from "./core/ociErrors.js";
+export * from "./core/platform.js";
+export * from "./core/reference.js";
+export * from "./core/secret.js";
+export * from "./registry/index.js";
+export { startRegistryServer } from "./sim/server.js";
+export * from "./transport/index.js";

@@ -1,0 +1,164 @@
+import { pipeline, type Readable, Transform, type TransformCallback } from "node:stream";
+import { type Digest, digestEquals, isDigest, VerifyingStream } from "../core/digest.js";
+import { DigestMismatchError, InvalidInputError, ProtocolError, SizeMismatchError } from "../core/errors.js";
+import type { Descriptor } from "../core/manifest.js";
+import { discard, headerValue } from "../transport/response.js";
+import { type RegistryContext, repositoryScope } from "./context.js";
+
+export interface BlobRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive; open-ended when omitted. */
+  end?: number;
+}
+
+export interface FetchBlobOptions {
+  /** When known (from a descriptor), overruns fail at once instead of at the end. */
+  size?: number;
+  /** A byte range; ranged reads are size-checked but cannot be digest-checked. */
+  range?: BlobRange;
+  signal?: AbortSignal;
+}
+
+export interface FetchedBlob {
+  digest: Digest;
+  /** Bytes this stream will deliver (the whole blob, or the range). */
+  length: number;
+  /**
+   * The content. For whole-blob reads it fails with DigestMismatchError or
+   * SizeMismatchError before it ends if the bytes are not what was asked for.
+   */
+  stream: Readable;
+}
+
+/** Blobs of one repository: head, fetch (streamed, verified), delete. Uploads live in uploads.ts. */
+export class BlobStore {
+  readonly #ctx: RegistryContext;
+  readonly #repository: string;
+
+  constructor(ctx: RegistryContext, repository: string) {
+    this.#ctx = ctx;
+    this.#repository = repository;
+  }
+
+  #path(digest: Digest): string {
+    return `/v2/${this.#repository}/blobs/${digest}`;
+  }
+
+  async head(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<Descriptor> {
+    const response = await this.#ctx.callAndDiscard({
+      method: "HEAD",
+      path: this.#path(digest),
+      expect: [200],
+      operation: `head blob ${this.#repository}@${digest}`,
+      scopes: [repositoryScope(this.#repository, "pull")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const size = Number(headerValue(response, "content-length"));
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new ProtocolError(`head blob ${this.#repository}@${digest}: missing or invalid Content-Length`);
+    }
+    const served = headerValue(response, "docker-content-digest");
+    if (served && isDigest(served) && !digestEquals(served, digest)) {
+      throw new DigestMismatchError(digest, served, "blob");
+    }
+    return { mediaType: "application/octet-stream", digest, size };
+  }
+
+  async exists(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const response = await this.#ctx.callAndDiscard({
+      method: "HEAD",
+      path: this.#path(digest),
+      expect: [200, 404],
+      operation: `head blob ${this.#repository}@${digest}`,
+      scopes: [repositoryScope(this.#repository, "pull")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return response.status === 200;
+  }
+
+  /**
+   * Streams a blob. Registries often redirect blob GETs to a CDN; the
+   * transport follows and drops credentials on the way. The body is never
+   * buffered: verification happens as bytes flow.
+   */
+  async fetch(digest: Digest, options: FetchBlobOptions = {}): Promise<FetchedBlob> {
+    const { range } = options;
+    if (
+      range &&
+      (!Number.isSafeInteger(range.start) || range.start < 0 || (range.end ?? range.start) < range.start)
+    ) {
+      throw new InvalidInputError(`invalid byte range ${range.start}-${range.end ?? ""}`);
+    }
+    const response = await this.#ctx.call({
+      method: "GET",
+      path: this.#path(digest),
+      headers: range ? { range: `bytes=${range.start}-${range.end ?? ""}` } : {},
+      expect: range ? [200, 206] : [200],
+      operation: `get blob ${this.#repository}@${digest}`,
+      scopes: [repositoryScope(this.#repository, "pull")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const contentLength = optionalLength(headerValue(response, "content-length"));
+    if (range && response.status === 206) {
+      const want = range.end === undefined ? contentLength : range.end - range.start + 1;
+      if (want === undefined || (contentLength !== undefined && contentLength !== want)) {
+        await discard(response);
+        throw new ProtocolError(
+          `get blob ${this.#repository}@${digest}: range response has an unexpected length`,
+        );
+      }
+      return { digest, length: want, stream: pipeline(response.body, new LengthCheck(want), noop) };
+    }
+    // A 200 to a ranged request means the registry ignored the range: serve the
+    // whole blob verified, and let the caller skip what it already has.
+    const size = options.size ?? contentLength;
+    if (options.size !== undefined && contentLength !== undefined && contentLength !== options.size) {
+      await discard(response);
+      throw new SizeMismatchError(options.size, contentLength, "blob");
+    }
+    const verifier = new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
+    return { digest, length: size ?? -1, stream: pipeline(response.body, verifier, noop) };
+  }
+
+  async delete(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#ctx.callAndDiscard({
+      method: "DELETE",
+      path: this.#path(digest),
+      expect: [200, 202, 204],
+      operation: `delete blob ${this.#repository}@${digest}`,
+      scopes: [repositoryScope(this.#repository, "delete")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+}
+
+function optionalLength(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+function noop(): void {}
+
+/** Checks that a ranged body has exactly the promised length. */
+class LengthCheck extends Transform {
+  #remaining: number;
+  readonly #expected: number;
+  constructor(expected: number) {
+    super();
+    this.#expected = expected;
+    this.#remaining = expected;
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#remaining -= chunk.byteLength;
+    if (this.#remaining < 0)
+      callback(new SizeMismatchError(this.#expected, this.#expected - this.#remaining, "range"));
+    else callback(null, chunk);
+  }
+  override _flush(callback: TransformCallback): void {
+    if (this.#remaining !== 0)
+      callback(new SizeMismatchError(this.#expected, this.#expected - this.#remaining, "range"));
+    else callback();
+  }
+}

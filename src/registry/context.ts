@@ -1,0 +1,132 @@
+import type { RegkitError } from "../core/errors.js";
+import { ProtocolError } from "../core/errors.js";
+import { errorFromResponse } from "../core/ociErrors.js";
+import { discard, headerValue, readText } from "../transport/response.js";
+import type { EndpointPolicy } from "../transport/scheme.js";
+import type { Handler, HttpMethod, HttpRequest, HttpResponse, RequestBody } from "../transport/types.js";
+
+/** Error bodies are small JSON documents; anything larger is not worth reading. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+export interface CallOptions {
+  method: HttpMethod;
+  /** Path below the registry root (`/v2/...`) or an absolute URL the registry handed out. */
+  path: string | URL;
+  query?: Record<string, string | string[] | undefined>;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  /** Statuses that count as success; anything else becomes a typed error. */
+  expect: number[];
+  operation: string;
+  scopes?: string[];
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+}
+
+/**
+ * What every registry call needs: where the registry lives and how to send.
+ * Shared by the manifest, blob, upload and listing modules so status checks,
+ * error mapping and URL rules live in one place.
+ */
+export class RegistryContext {
+  readonly registry: string;
+  readonly baseUrl: URL;
+  readonly send: Handler;
+  readonly provider: string | undefined;
+
+  constructor(options: {
+    registry: string;
+    endpoint: string;
+    policy: EndpointPolicy;
+    send: Handler;
+    provider?: string;
+  }) {
+    this.registry = options.registry;
+    this.baseUrl = options.policy.baseUrl(options.endpoint);
+    this.send = options.send;
+    this.provider = options.provider;
+  }
+
+  url(path: string | URL, query?: CallOptions["query"]): URL {
+    const url = typeof path === "string" ? new URL(path, this.baseUrl) : new URL(path.href);
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, v);
+    }
+    return url;
+  }
+
+  /**
+   * Resolves a URL the registry returned (upload `Location`, pagination
+   * `Link`) and refuses one on another origin: following it would hand our
+   * credentials and content to a host the user never named.
+   */
+  sameOriginUrl(location: string, relativeTo: URL, what: string): URL {
+    let url: URL;
+    try {
+      url = new URL(location, relativeTo);
+    } catch {
+      throw new ProtocolError(`${this.registry}: invalid ${what} URL`);
+    }
+    if (url.origin !== this.baseUrl.origin) {
+      throw new ProtocolError(`${this.registry}: ${what} points to another origin (${url.origin})`);
+    }
+    return url;
+  }
+
+  async call(options: CallOptions): Promise<HttpResponse> {
+    const request: HttpRequest = {
+      method: options.method,
+      url: this.url(options.path, options.query),
+      headers: { ...options.headers },
+      operation: options.operation,
+      ...(options.body !== undefined ? { body: options.body } : {}),
+      ...(options.scopes ? { scopes: options.scopes } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    };
+    const response = await this.send(request);
+    if (options.expect.includes(response.status)) return response;
+    throw await this.failure(response, options.operation);
+  }
+
+  /** Like `call`, for requests whose success body is of no interest. */
+  async callAndDiscard(options: CallOptions): Promise<HttpResponse> {
+    const response = await this.call(options);
+    await discard(response);
+    return response;
+  }
+
+  async failure(response: HttpResponse, operation: string): Promise<RegkitError> {
+    const body =
+      response.request.method === "HEAD"
+        ? undefined
+        : await readText(response, MAX_ERROR_BODY).catch(() => undefined);
+    if (body === undefined) await discard(response);
+    const retryAfterMs = parseRetryAfter(headerValue(response, "retry-after"));
+    return errorFromResponse({
+      operation: `${operation} on ${this.registry}`,
+      status: response.status,
+      ...(body !== undefined ? { body } : {}),
+      ...(this.provider ? { provider: this.provider } : {}),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    });
+  }
+}
+
+/** `Retry-After` is either delta-seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d{1,10}$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function repositoryScope(
+  repository: string,
+  ...actions: Array<"pull" | "push" | "delete" | "*">
+): string {
+  return `repository:${repository}:${actions.join(",")}`;
+}

@@ -1,0 +1,15 @@
+export type { BlobRange, FetchBlobOptions, FetchedBlob } from "./blobs.js";
+export { BlobStore } from "./blobs.js";
+export { parseRetryAfter, RegistryContext, repositoryScope } from "./context.js";
+export type { FetchedManifest, ManifestRequestOptions, PushedManifest } from "./manifests.js";
+export { ManifestStore } from "./manifests.js";
+export type { Page, PagedIterable } from "./pagination.js";
+export { parseNextLink } from "./pagination.js";
+export type { ReferrersOptions, ReferrersResult } from "./referrers.js";
+export { Referrers, referrersTag } from "./referrers.js";
+export type { PingResult, RegistryOptions } from "./registry.js";
+export { Registry } from "./registry.js";
+export type { ListOptions } from "./repository.js";
+export { Repository } from "./repository.js";
+export type { BlobSource, UploadOptions, UploadResult } from "./uploads.js";
+export { BlobUploader, rechunk, UploadSession } from "./uploads.js";

@@ -1,0 +1,204 @@
+import {
+  type Digest,
+  digestAlgorithm,
+  digestEquals,
+  digestOf,
+  isDigest,
+  parseDigest,
+} from "../core/digest.js";
+import { DigestMismatchError, InvalidInputError, ProtocolError } from "../core/errors.js";
+import { type Descriptor, MAX_MANIFEST_BYTES, type ParsedManifest, parseManifest } from "../core/manifest.js";
+import { baseMediaType, MANIFEST_ACCEPT } from "../core/mediaTypes.js";
+import { isValidTag } from "../core/reference.js";
+import { discard, headerValue, readBytes } from "../transport/response.js";
+import type { HttpResponse } from "../transport/types.js";
+import { type RegistryContext, repositoryScope } from "./context.js";
+
+export interface FetchedManifest {
+  /** Media type, digest and size of the exact bytes served. */
+  descriptor: Descriptor;
+  /** The bytes as the registry served them; their digest is the manifest's identity. */
+  bytes: Buffer;
+}
+
+export interface ManifestRequestOptions {
+  /** Media types to accept instead of every manifest kind regkit knows. */
+  accept?: string[];
+  signal?: AbortSignal;
+}
+
+export interface PushedManifest {
+  descriptor: Descriptor;
+  /** True when the registry said (`OCI-Subject`) that it indexed the `subject` for the referrers API. */
+  subjectIndexed: boolean;
+}
+
+/** Manifests of one repository: get, head, put, delete, by tag or digest. */
+export class ManifestStore {
+  readonly #ctx: RegistryContext;
+  readonly #repository: string;
+
+  constructor(ctx: RegistryContext, repository: string) {
+    this.#ctx = ctx;
+    this.#repository = repository;
+  }
+
+  /** Tags and digests have strict grammars, so they go into the path as they are. */
+  #path(reference: string): string {
+    if (!isDigest(reference) && !isValidTag(reference)) {
+      throw new InvalidInputError(`invalid tag or digest ${JSON.stringify(reference.slice(0, 140))}`);
+    }
+    return `/v2/${this.#repository}/manifests/${reference}`;
+  }
+
+  /** Raw manifest bytes with a verified digest; the content is not parsed. */
+  async fetch(reference: string, options: ManifestRequestOptions = {}): Promise<FetchedManifest> {
+    const response = await this.#ctx.call({
+      method: "GET",
+      path: this.#path(reference),
+      headers: { accept: acceptHeader(options.accept) },
+      expect: [200],
+      operation: `get manifest ${this.#repository}:${reference}`,
+      scopes: [repositoryScope(this.#repository, "pull")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const bytes = await readBytes(response, MAX_MANIFEST_BYTES, "manifest");
+    const digest = verifyManifestDigest(bytes, reference, response);
+    const mediaType = baseMediaType(headerValue(response, "content-type")) ?? declaredMediaType(bytes);
+    if (!mediaType) throw new ProtocolError(`manifest ${this.#repository}:${reference} has no media type`);
+    return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
+  }
+
+  /** Fetches and validates a manifest (image or index). */
+  async get(reference: string, options: ManifestRequestOptions = {}): Promise<ParsedManifest> {
+    const { descriptor, bytes } = await this.fetch(reference, options);
+    return parseManifest(bytes, descriptor.mediaType);
+  }
+
+  /**
+   * Resolves a tag or digest to a descriptor without downloading the
+   * manifest. Falls back to GET when the registry omits the digest header
+   * on HEAD (some do), so the answer is always verified.
+   */
+  async head(reference: string, options: ManifestRequestOptions = {}): Promise<Descriptor> {
+    const response = await this.#ctx.call({
+      method: "HEAD",
+      path: this.#path(reference),
+      headers: { accept: acceptHeader(options.accept) },
+      expect: [200],
+      operation: `head manifest ${this.#repository}:${reference}`,
+      scopes: [repositoryScope(this.#repository, "pull")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    await discard(response);
+    const header = headerValue(response, "docker-content-digest");
+    const mediaType = baseMediaType(headerValue(response, "content-type"));
+    const size = Number(headerValue(response, "content-length"));
+    const digest = isDigest(reference) ? reference : header && isDigest(header) ? header : undefined;
+    if (!digest || !mediaType || !Number.isSafeInteger(size) || size < 0) {
+      return (await this.fetch(reference, options)).descriptor;
+    }
+    if (header && isDigest(header) && !digestEquals(header, digest)) {
+      throw new DigestMismatchError(digest, header, "manifest");
+    }
+    return { mediaType, digest, size };
+  }
+
+  async exists(reference: string, options: ManifestRequestOptions = {}): Promise<boolean> {
+    const response = await this.#ctx.call({
+      method: "HEAD",
+      path: this.#path(reference),
+      headers: { accept: acceptHeader(options.accept) },
+      expect: [200, 404],
+      operation: `head manifest ${this.#repository}:${reference}`,
+      scopes: [repositoryScope(this.#repository, "pull")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    await discard(response);
+    return response.status === 200;
+  }
+
+  /**
+   * Pushes exact manifest bytes under a tag or digest. The media type is
+   * required because Content-Type is how registries learn it.
+   */
+  async put(
+    reference: string,
+    bytes: Uint8Array,
+    mediaType: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<PushedManifest> {
+    if (bytes.byteLength > MAX_MANIFEST_BYTES) {
+      throw new InvalidInputError(`manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    }
+    const algorithm = isDigest(reference) ? digestAlgorithm(reference) : "sha256";
+    const digest = digestOf(bytes, algorithm);
+    if (isDigest(reference) && !digestEquals(reference, digest)) {
+      throw new DigestMismatchError(reference, digest, "manifest");
+    }
+    const response = await this.#ctx.callAndDiscard({
+      method: "PUT",
+      path: this.#path(reference),
+      headers: { "content-type": mediaType },
+      body: bytes,
+      expect: [200, 201, 202, 204],
+      operation: `put manifest ${this.#repository}:${reference}`,
+      scopes: [repositoryScope(this.#repository, "pull", "push")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const served = headerValue(response, "docker-content-digest");
+    if (
+      served &&
+      isDigest(served) &&
+      digestAlgorithm(served) === algorithm &&
+      !digestEquals(served, digest)
+    ) {
+      throw new DigestMismatchError(digest, served, "pushed manifest");
+    }
+    return {
+      descriptor: { mediaType, digest, size: bytes.byteLength },
+      subjectIndexed: headerValue(response, "oci-subject") !== undefined,
+    };
+  }
+
+  /** Deletes by digest (the manifest) or by tag (only the tag, where the registry allows it). */
+  async delete(reference: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#ctx.callAndDiscard({
+      method: "DELETE",
+      path: this.#path(reference),
+      expect: [200, 202, 204],
+      operation: `delete manifest ${this.#repository}:${reference}`,
+      scopes: [repositoryScope(this.#repository, "delete")],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+}
+
+function acceptHeader(accept: string[] | undefined): string {
+  return accept && accept.length > 0 ? accept.join(", ") : MANIFEST_ACCEPT;
+}
+
+/**
+ * The digest is computed from the bytes; a requested digest and the
+ * registry's `Docker-Content-Digest` header must both agree with it.
+ */
+function verifyManifestDigest(bytes: Buffer, reference: string, response: HttpResponse): Digest {
+  const header = headerValue(response, "docker-content-digest");
+  const requested = isDigest(reference) ? reference : undefined;
+  const served = header ? parseDigest(header) : undefined;
+  const algorithm = requested ? digestAlgorithm(requested) : served ? digestAlgorithm(served) : "sha256";
+  const actual = digestOf(bytes, algorithm);
+  if (requested && !digestEquals(requested, actual))
+    throw new DigestMismatchError(requested, actual, "manifest");
+  if (served && !digestEquals(served, actual)) throw new DigestMismatchError(served, actual, "manifest");
+  return actual;
+}
+
+function declaredMediaType(bytes: Buffer): string | undefined {
+  try {
+    const doc = JSON.parse(bytes.toString("utf8")) as { mediaType?: unknown };
+    return typeof doc.mediaType === "string" ? doc.mediaType : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,101 @@
+import { InvalidInputError } from "../core/errors.js";
+import { parseRepository, registryEndpoint } from "../core/reference.js";
+import { createTransport, type HttpClientOptions } from "../transport/index.js";
+import { discard, headerValue } from "../transport/response.js";
+import type { EndpointPolicy } from "../transport/scheme.js";
+import type { Handler, Middleware } from "../transport/types.js";
+import { RegistryContext } from "./context.js";
+import type { PagedIterable } from "./pagination.js";
+import { type ListOptions, listing, Repository } from "./repository.js";
+
+export interface RegistryOptions extends HttpClientOptions {
+  /** Hosts (with or without port) that may be reached over plain HTTP. Loopback always may. */
+  insecureHosts?: string[];
+  /** Extra transport middleware, outermost first (auth, retry, tracing, record/replay). */
+  middlewares?: Middleware[];
+  /** A ready transport to use instead of building one; the caller then owns closing it. */
+  transport?: { send: Handler; policy: EndpointPolicy };
+}
+
+export interface PingResult {
+  /** `Docker-Distribution-API-Version`, e.g. `registry/2.0`. */
+  apiVersion: string | undefined;
+  /** 401 means the registry is there and wants credentials. */
+  status: number;
+}
+
+/**
+ * Entry point of the library: one transport (connection pools, middleware)
+ * shared by every repository of every registry it is asked about.
+ */
+export class Registry {
+  readonly #send: Handler;
+  readonly #policy: EndpointPolicy;
+  readonly #close: (() => Promise<void>) | undefined;
+  readonly #contexts = new Map<string, RegistryContext>();
+
+  constructor(options: RegistryOptions = {}) {
+    if (options.transport) {
+      if (options.middlewares || options.insecureHosts) {
+        throw new InvalidInputError(
+          "pass either a transport or transport options (middlewares, insecureHosts), not both",
+        );
+      }
+      this.#send = options.transport.send;
+      this.#policy = options.transport.policy;
+      this.#close = undefined;
+    } else {
+      const transport = createTransport(options);
+      this.#send = transport.send;
+      this.#policy = transport.policy;
+      this.#close = () => transport.close();
+    }
+  }
+
+  /** The context of one registry host (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). */
+  context(registry: string): RegistryContext {
+    let ctx = this.#contexts.get(registry);
+    if (!ctx) {
+      ctx = new RegistryContext({
+        registry,
+        endpoint: registryEndpoint(registry),
+        policy: this.#policy,
+        send: this.#send,
+      });
+      this.#contexts.set(registry, ctx);
+    }
+    return ctx;
+  }
+
+  /** `repository("ghcr.io/acme/app")`, or `repository("127.0.0.1:5000", "a/b")`. */
+  repository(nameOrRegistry: string, name?: string): Repository {
+    if (name !== undefined) return new Repository(this.context(nameOrRegistry), name);
+    const parsed = parseRepository(nameOrRegistry);
+    return new Repository(this.context(parsed.registry), parsed.repository);
+  }
+
+  /** `GET /v2/`: is there a registry, and does it want credentials? */
+  async ping(registry: string, options: { signal?: AbortSignal } = {}): Promise<PingResult> {
+    const response = await this.context(registry).call({
+      method: "GET",
+      path: "/v2/",
+      expect: [200, 401],
+      operation: "ping",
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    await discard(response);
+    return { apiVersion: headerValue(response, "docker-distribution-api-version"), status: response.status };
+  }
+
+  /** Repository names (`/v2/_catalog`), across every page. */
+  catalog(registry: string, options: ListOptions = {}): PagedIterable<string> {
+    return listing(this.context(registry), "/v2/_catalog", "repositories", options, {
+      operation: "list catalog",
+      scopes: ["registry:catalog:*"],
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#close?.();
+  }
+}

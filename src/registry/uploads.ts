@@ -1,0 +1,327 @@
+import { Readable } from "node:stream";
+import { type Digest, Digester, digestAlgorithm, digestEquals, isDigest } from "../core/digest.js";
+import { DigestMismatchError, InvalidInputError, isRegkitError, ProtocolError } from "../core/errors.js";
+import type { Descriptor } from "../core/manifest.js";
+import { headerValue } from "../transport/response.js";
+import type { HttpResponse } from "../transport/types.js";
+import { type RegistryContext, repositoryScope } from "./context.js";
+
+/**
+ * Where blob bytes come from. Bytes and factories can be re-read, so an
+ * interrupted upload resumes from the registry's offset; a factory receives
+ * the offset to start at. A bare Readable is read once.
+ */
+export type BlobSource = Uint8Array | Readable | ((offset: number) => Readable);
+
+export interface UploadOptions {
+  /** Bytes per PATCH. 0 (default) uploads in one request when digest and size are known. */
+  chunkSize?: number;
+  /** Repositories of the same registry to mount from instead of uploading. */
+  mountFrom?: string[];
+  /** Times an interrupted chunked upload asks the registry for its offset and continues. */
+  maxResumes?: number;
+  signal?: AbortSignal;
+  /** Called with the number of bytes the registry has acknowledged so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface UploadResult {
+  descriptor: Descriptor;
+  /** How the blob got there: already present, mounted, or uploaded. */
+  via: "mount" | "upload";
+}
+
+const DEFAULT_MAX_RESUMES = 3;
+
+/**
+ * One upload session (`/v2/<name>/blobs/uploads/<id>`). It tracks the
+ * Location the registry hands back after each step (it may change) and the
+ * offset the registry has confirmed, which is what makes resuming possible.
+ */
+export class UploadSession {
+  readonly #ctx: RegistryContext;
+  readonly repository: string;
+  #location: URL;
+  #offset: number;
+
+  constructor(ctx: RegistryContext, repository: string, location: URL, offset = 0) {
+    this.#ctx = ctx;
+    this.repository = repository;
+    this.#location = location;
+    this.#offset = offset;
+  }
+
+  get location(): URL {
+    return this.#location;
+  }
+
+  /** Bytes the registry has confirmed. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** Asks the registry how much it has (end-13) and adopts its answer. */
+  async status(signal?: AbortSignal): Promise<number> {
+    const response = await this.#ctx.callAndDiscard({
+      method: "GET",
+      path: this.#location,
+      expect: [204],
+      operation: `upload status ${this.repository}`,
+      scopes: [repositoryScope(this.repository, "pull", "push")],
+      ...(signal ? { signal } : {}),
+    });
+    this.#adopt(response);
+    return this.#offset;
+  }
+
+  /** PATCHes one chunk at the current offset with an explicit Content-Range. */
+  async append(chunk: Uint8Array, signal?: AbortSignal): Promise<void> {
+    if (chunk.byteLength === 0) return;
+    const start = this.#offset;
+    const response = await this.#ctx.callAndDiscard({
+      method: "PATCH",
+      path: this.#location,
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-range": `${start}-${start + chunk.byteLength - 1}`,
+        "content-length": String(chunk.byteLength),
+      },
+      body: chunk,
+      expect: [202],
+      operation: `upload chunk ${this.repository}`,
+      scopes: [repositoryScope(this.repository, "pull", "push")],
+      ...(signal ? { signal } : {}),
+    });
+    this.#adopt(response, start + chunk.byteLength);
+  }
+
+  /** Completes the upload (end-6), optionally with a last body, and checks the digest the registry reports. */
+  async complete(
+    digest: Digest,
+    body?: Uint8Array | Readable | (() => Readable),
+    length?: number,
+    signal?: AbortSignal,
+  ) {
+    const url = new URL(this.#location.href);
+    url.searchParams.set("digest", digest);
+    const response = await this.#ctx.callAndDiscard({
+      method: "PUT",
+      path: url,
+      headers: {
+        "content-type": "application/octet-stream",
+        ...(length !== undefined ? { "content-length": String(length) } : {}),
+      },
+      ...(body !== undefined ? { body } : {}),
+      expect: [201, 204],
+      operation: `complete upload ${this.repository}@${digest}`,
+      scopes: [repositoryScope(this.repository, "pull", "push")],
+      idleTimeoutMs: 300_000,
+      ...(signal ? { signal } : {}),
+    });
+    const served = headerValue(response, "docker-content-digest");
+    if (
+      served &&
+      isDigest(served) &&
+      digestAlgorithm(served) === digestAlgorithm(digest) &&
+      !digestEquals(served, digest)
+    ) {
+      throw new DigestMismatchError(digest, served, "uploaded blob");
+    }
+  }
+
+  /** Abandons the session so the registry can free what it holds. */
+  async cancel(signal?: AbortSignal): Promise<void> {
+    await this.#ctx.callAndDiscard({
+      method: "DELETE",
+      path: this.#location,
+      expect: [200, 202, 204, 404],
+      operation: `cancel upload ${this.repository}`,
+      scopes: [repositoryScope(this.repository, "pull", "push")],
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  #adopt(response: HttpResponse, fallbackOffset?: number): void {
+    const location = headerValue(response, "location");
+    if (location) this.#location = this.#ctx.sameOriginUrl(location, response.url, "upload Location");
+    const range = headerValue(response, "range");
+    const match = range ? /^(?:bytes=)?0-(\d+)$/.exec(range.trim()) : null;
+    if (range === undefined) {
+      if (fallbackOffset !== undefined) this.#offset = fallbackOffset;
+      return;
+    }
+    if (!match) throw new ProtocolError(`upload ${this.repository}: invalid Range header`);
+    const end = Number(match[1]);
+    // "0-0" is how registries say "nothing yet" and also "one byte": only the
+    // amount we just sent can tell the two apart.
+    this.#offset = end === 0 ? Math.min(fallbackOffset ?? 0, 1) : end + 1;
+  }
+}
+
+/** Starts, mounts, resumes and finishes blob uploads for one repository. */
+export class BlobUploader {
+  readonly #ctx: RegistryContext;
+  readonly #repository: string;
+
+  constructor(ctx: RegistryContext, repository: string) {
+    this.#ctx = ctx;
+    this.#repository = repository;
+  }
+
+  /** Opens a session (end-4a), or mounts when `mount` names a source repository that has the blob (end-11). */
+  async start(options: { mount?: { digest: Digest; from: string }; signal?: AbortSignal } = {}) {
+    const response = await this.#ctx.callAndDiscard({
+      method: "POST",
+      path: `/v2/${this.#repository}/blobs/uploads/`,
+      query: options.mount ? { mount: options.mount.digest, from: options.mount.from } : {},
+      expect: options.mount ? [201, 202] : [202],
+      operation: `start upload ${this.#repository}`,
+      scopes: [
+        repositoryScope(this.#repository, "pull", "push"),
+        ...(options.mount ? [repositoryScope(options.mount.from, "pull")] : []),
+      ],
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (response.status === 201) return { mounted: true as const };
+    const location = headerValue(response, "location");
+    if (!location) throw new ProtocolError(`start upload ${this.#repository}: no Location header`);
+    const url = this.#ctx.sameOriginUrl(location, response.url, "upload Location");
+    return { mounted: false as const, session: new UploadSession(this.#ctx, this.#repository, url) };
+  }
+
+  /** Reattaches to a session by its Location, e.g. after a restart. */
+  resume(location: string | URL): UploadSession {
+    const url = this.#ctx.sameOriginUrl(String(location), this.#ctx.baseUrl, "upload Location");
+    return new UploadSession(this.#ctx, this.#repository, url);
+  }
+
+  /**
+   * Uploads a blob: mount when possible, else one PUT when digest and size
+   * are known and no chunk size is set, else chunked PATCHes (hashing on the
+   * way when the digest is not known yet). Returns the final descriptor.
+   */
+  async upload(
+    source: BlobSource,
+    expected: { digest?: Digest; size?: number; mediaType?: string },
+    options: UploadOptions = {},
+  ): Promise<UploadResult> {
+    const { signal } = options;
+    const mediaType = expected.mediaType ?? "application/octet-stream";
+    if (source instanceof Uint8Array && expected.size !== undefined && expected.size !== source.byteLength) {
+      throw new InvalidInputError(`blob is ${source.byteLength} bytes, expected ${expected.size}`);
+    }
+    const size = expected.size ?? (source instanceof Uint8Array ? source.byteLength : undefined);
+    let session: UploadSession | undefined;
+    for (const from of expected.digest ? (options.mountFrom ?? []) : []) {
+      if (from === this.#repository) continue;
+      const started = await this.start({
+        mount: { digest: expected.digest!, from },
+        ...(signal ? { signal } : {}),
+      });
+      if (started.mounted) {
+        options.onProgress?.(size ?? 0);
+        return { descriptor: { mediaType, digest: expected.digest!, size: size ?? -1 }, via: "mount" };
+      }
+      session = started.session;
+      break;
+    }
+    if (!session) {
+      const started = await this.start(signal ? { signal } : {});
+      if (started.mounted) throw new ProtocolError(`start upload ${this.#repository}: unexpected 201`);
+      session = started.session;
+    }
+    try {
+      const chunkSize = options.chunkSize ?? 0;
+      if (expected.digest && size !== undefined && chunkSize <= 0) {
+        const body = source instanceof Uint8Array || source instanceof Readable ? source : () => source(0);
+        await session.complete(expected.digest, body, size, signal);
+        options.onProgress?.(size);
+        return { descriptor: { mediaType, digest: expected.digest, size }, via: "upload" };
+      }
+      const result = await this.#chunked(
+        session,
+        source,
+        expected.digest,
+        chunkSize > 0 ? chunkSize : 8 << 20,
+        options,
+      );
+      if (size !== undefined && result.size !== size) {
+        throw new InvalidInputError(`blob is ${result.size} bytes, expected ${size}`);
+      }
+      await session.complete(result.digest, undefined, 0, signal);
+      return { descriptor: { mediaType, digest: result.digest, size: result.size }, via: "upload" };
+    } catch (error) {
+      await session.cancel().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #chunked(
+    session: UploadSession,
+    source: BlobSource,
+    expectedDigest: Digest | undefined,
+    chunkSize: number,
+    options: UploadOptions,
+  ): Promise<{ digest: Digest; size: number }> {
+    const digester = new Digester(expectedDigest ? digestAlgorithm(expectedDigest) : "sha256");
+    const stream =
+      source instanceof Uint8Array
+        ? Readable.from([source])
+        : source instanceof Readable
+          ? source
+          : source(0);
+    let resumes = 0;
+    for await (const chunk of rechunk(stream, chunkSize)) {
+      digester.update(chunk);
+      const chunkStart = digester.size - chunk.byteLength;
+      for (;;) {
+        const sent = session.offset - chunkStart;
+        try {
+          await session.append(chunk.subarray(sent), options.signal);
+          break;
+        } catch (error) {
+          if (
+            !isRegkitError(error) ||
+            !error.retryable ||
+            resumes >= (options.maxResumes ?? DEFAULT_MAX_RESUMES)
+          ) {
+            throw error;
+          }
+          resumes++;
+          // The chunk is still in memory, so whatever part of it the registry
+          // did not keep can be sent again from the offset it reports.
+          const offset = await session.status(options.signal);
+          if (offset < chunkStart || offset > digester.size) throw error;
+        }
+      }
+      options.onProgress?.(session.offset);
+    }
+    const digest = digester.digest();
+    if (expectedDigest && !digestEquals(digest, expectedDigest)) {
+      throw new DigestMismatchError(expectedDigest, digest, "blob source");
+    }
+    return { digest, size: digester.size };
+  }
+}
+
+/** Re-slices a stream into chunks of exactly `size` bytes (the last may be shorter). */
+export async function* rechunk(stream: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  for await (const piece of stream) {
+    let buf = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    while (held + buf.byteLength >= size) {
+      const take = size - held;
+      parts.push(buf.subarray(0, take));
+      yield Buffer.concat(parts, size);
+      parts = [];
+      held = 0;
+      buf = buf.subarray(take);
+    }
+    if (buf.byteLength > 0) {
+      parts.push(buf);
+      held += buf.byteLength;
+    }
+  }
+  if (held > 0) yield Buffer.concat(parts, held);
+}

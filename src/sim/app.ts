@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import { ociError, type RegistryAppOptions, type SimContext } from "./context.js";
+import { mountBlobs } from "./routes/blobs.js";
+import { mountListings } from "./routes/listing.js";
+import { mountManifests } from "./routes/manifests.js";
+import { mountUploads } from "./routes/uploads.js";
+import { MemoryStorage } from "./storage.js";
+
+export type { RegistryAppOptions } from "./context.js";
+
+/**
+ * The embedded OCI registry as a plain `(Request) => Response` application.
+ * More route modules (provider API fakes, token server) can be mounted on
+ * the returned app and read the same storage through `sim.storage`.
+ */
+export function createRegistryApp(options: RegistryAppOptions = {}): { app: Hono; sim: SimContext } {
+  const sim: SimContext = {
+    storage: options.storage ?? new MemoryStorage(),
+    referrers: options.referrers ?? true,
+    uploadTtlMs: options.uploadTtlMs ?? 60 * 60 * 1000,
+    maxBlobBytes: options.maxBlobBytes ?? Number.POSITIVE_INFINITY,
+    defaultPageSize: options.defaultPageSize,
+  };
+  const app = new Hono();
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("docker-distribution-api-version", "registry/2.0");
+  });
+  app.get("/v2/", (c) => c.json({}));
+  app.get("/v2", (c) => c.json({}));
+  mountListings(app, sim);
+  mountUploads(app, sim);
+  mountBlobs(app, sim);
+  mountManifests(app, sim);
+  app.notFound((c) => ociError(c, 404, "NOT_FOUND", "no such endpoint"));
+  app.onError((_error, c) => ociError(c, 500, "UNKNOWN", "internal error"));
+  return { app, sim };
+}

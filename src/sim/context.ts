@@ -1,0 +1,75 @@
+import type { Context } from "hono";
+import { type Digest, isDigest } from "../core/digest.js";
+import { isValidRepository } from "../core/reference.js";
+import type { RegistryStorage } from "./storage.js";
+
+export interface RegistryAppOptions {
+  storage?: RegistryStorage;
+  /** Serve the OCI 1.1 referrers API (default true); off, clients must use the tag-schema fallback. */
+  referrers?: boolean;
+  /** Idle lifetime of an upload session (default 1 h). */
+  uploadTtlMs?: number;
+  /** Refuse blobs larger than this while they stream in. */
+  maxBlobBytes?: number;
+  /** Page size when the client sends no `n` (default: everything, like distribution). */
+  defaultPageSize?: number;
+}
+
+export interface SimContext {
+  storage: RegistryStorage;
+  referrers: boolean;
+  uploadTtlMs: number;
+  maxBlobBytes: number;
+  defaultPageSize: number | undefined;
+}
+
+/** OCI error envelope with the status the spec assigns to the code. */
+export function ociError(
+  c: Context,
+  status: number,
+  code: string,
+  message: string,
+  detail?: unknown,
+): Response {
+  return c.json({ errors: [{ code, message, ...(detail !== undefined ? { detail } : {}) }] }, status as 400);
+}
+
+/** The repository name of the route, or an error response when it breaks the grammar. */
+export function repositoryParam(c: Context): string | Response {
+  const name = c.req.param("name") ?? "";
+  return isValidRepository(name)
+    ? name
+    : ociError(c, 400, "NAME_INVALID", "invalid repository name", { name: name.slice(0, 255) });
+}
+
+export function digestParam(c: Context, param = "digest"): Digest | Response {
+  const value = c.req.param(param) ?? "";
+  return isDigest(value)
+    ? value
+    : ociError(c, 400, "DIGEST_INVALID", "invalid digest", { digest: value.slice(0, 200) });
+}
+
+/**
+ * Streams a request body chunk by chunk into `sink`; returns the byte count,
+ * or `undefined` when the client went away mid-body (what arrived is kept,
+ * as real registries do, so the upload can resume).
+ */
+export async function streamBody(
+  request: Request,
+  sink: (chunk: Buffer) => Promise<void>,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<{ bytes: number; overflow: boolean } | undefined> {
+  let bytes = 0;
+  if (!request.body) return { bytes, overflow: false };
+  try {
+    for await (const piece of request.body as unknown as AsyncIterable<Uint8Array>) {
+      const chunk = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+      bytes += chunk.byteLength;
+      if (bytes > limit) return { bytes, overflow: true };
+      await sink(chunk);
+    }
+  } catch {
+    return undefined;
+  }
+  return { bytes, overflow: false };
+}

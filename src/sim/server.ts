@@ -1,0 +1,50 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { getRequestListener } from "@hono/node-server";
+import { createRegistryApp, type RegistryAppOptions } from "./app.js";
+import type { RegistryStorage } from "./storage.js";
+
+export interface RegistryServerOptions extends RegistryAppOptions {
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 0: a free one). */
+  port?: number;
+}
+
+export interface RegistryServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** `127.0.0.1:PORT`, as it appears in image references. */
+  host: string;
+  port: number;
+  storage: RegistryStorage;
+  close(): Promise<void>;
+}
+
+/** Starts the embedded registry on a real socket, for the CLI, tests and clients like skopeo. */
+export async function startRegistryServer(options: RegistryServerOptions = {}): Promise<RegistryServer> {
+  const { app, sim } = createRegistryApp(options);
+  const server: Server = createServer(getRequestListener(app.fetch));
+  const address = options.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, address, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostPart = address.includes(":") ? `[${address}]` : address;
+  return {
+    url: `http://${hostPart}:${port}`,
+    host: `${hostPart}:${port}`,
+    port,
+    storage: sim.storage,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Keep-alive sockets would otherwise hold close() open until they time out.
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

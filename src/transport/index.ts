@@ -1,0 +1,47 @@
+import { createHttpClient, type HttpClientOptions } from "./httpClient.js";
+import { Pipeline } from "./pipeline.js";
+import { redirectMiddleware } from "./redirect.js";
+import { EndpointPolicy } from "./scheme.js";
+import type { Handler, Middleware } from "./types.js";
+
+export { bodyLength, isReplayable, openBody } from "./body.js";
+export {
+  createHttpClient,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_USER_AGENT,
+  type HttpClientOptions,
+  toTransportError,
+} from "./httpClient.js";
+export { Pipeline } from "./pipeline.js";
+export { redirectMiddleware } from "./redirect.js";
+export { discard, headerValue, headerValues, readBytes, readJson, readText } from "./response.js";
+export { EndpointPolicy, isLoopbackHost, splitHost } from "./scheme.js";
+export type { Handler, HttpMethod, HttpRequest, HttpResponse, Middleware, RequestBody } from "./types.js";
+
+export interface TransportOptions extends HttpClientOptions {
+  insecureHosts?: string[];
+  /** Outermost first; they wrap the redirect policy and the network. */
+  middlewares?: Middleware[];
+}
+
+export interface Transport {
+  pipeline: Pipeline;
+  policy: EndpointPolicy;
+  send: Handler;
+  close(): Promise<void>;
+}
+
+/**
+ * The default chain: caller middleware (auth, retry, tracing, record/replay
+ * as later layers add them), then redirects, then the network.
+ */
+export function createTransport(options: TransportOptions = {}): Transport {
+  const policy = new EndpointPolicy(options.insecureHosts ? { insecureHosts: options.insecureHosts } : {});
+  const client = createHttpClient(options);
+  const pipeline = new Pipeline(client.handler, [
+    ...(options.middlewares ?? []),
+    redirectMiddleware({ policy }),
+  ]);
+  return { pipeline, policy, send: (request) => pipeline.send(request), close: () => client.close() };
+}
