@@ -23,7 +23,7 @@ export async function readBytes(
 ): Promise<Buffer> {
   const declared = Number(headerValue(response, "content-length"));
   if (Number.isFinite(declared) && declared > limit) {
-    response.body.destroy();
+    abandon(response);
     throw new SizeLimitError(what, limit);
   }
   const chunks: Buffer[] = [];
@@ -32,7 +32,7 @@ export async function readBytes(
     const buf = chunk as Buffer;
     size += buf.byteLength;
     if (size > limit) {
-      response.body.destroy();
+      abandon(response);
       throw new SizeLimitError(what, limit);
     }
     chunks.push(buf);
@@ -73,8 +73,18 @@ export async function discard(response: HttpResponse): Promise<void> {
   } catch {
     // the connection is gone either way
   } finally {
-    if (!body.readableEnded) body.destroy();
+    if (!body.readableEnded) abandon(response);
   }
 }
 
 const DRAIN_LIMIT = 128 * 1024;
+
+/**
+ * Stops reading a body on purpose. Destroying an unfinished body makes it
+ * emit an abort error; nobody is listening for that one, and it must not
+ * become an uncaught exception.
+ */
+export function abandon(response: HttpResponse): void {
+  response.body.on("error", () => undefined);
+  response.body.destroy();
+}
