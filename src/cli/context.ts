@@ -1,4 +1,4 @@
-import { Registry } from "../registry/registry.js";
+import type { Registry } from "../registry/registry.js";
 
 /** Options every command sees (commander's global flags). */
 export interface GlobalOptions {
@@ -14,7 +14,9 @@ export interface CliIo {
   stdin: NodeJS.ReadableStream;
 }
 
-export function createRegistry(options: GlobalOptions): Registry {
+/** Loaded on first use so that `--help`, `--version` and usage errors stay instant. */
+export async function createRegistry(options: GlobalOptions): Promise<Registry> {
+  const { Registry } = await import("../registry/registry.js");
   return new Registry({ insecureHosts: options.insecureRegistry ?? [] });
 }
 
@@ -23,7 +25,7 @@ export async function withRegistry<T>(
   options: GlobalOptions,
   fn: (registry: Registry) => Promise<T>,
 ): Promise<T> {
-  const registry = createRegistry(options);
+  const registry = await createRegistry(options);
   try {
     return await fn(registry);
   } finally {

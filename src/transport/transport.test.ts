@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   AbortedError,
   ConfigurationError,
@@ -47,7 +47,6 @@ afterAll(async () => {
 
 const transport = createTransport({ timeoutMs: 500, idleTimeoutMs: 300 });
 afterAll(() => transport.close());
-afterEach(() => undefined);
 
 const get = (url: string, extra: Partial<HttpRequest> = {}): Promise<HttpResponse> =>
   transport.send({ method: "GET", url: new URL(url), headers: {}, ...extra });
