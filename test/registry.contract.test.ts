@@ -102,7 +102,7 @@ describe.each(targets.map((make, i) => ({ make, label: i === 0 ? "distribution" 
       if (started.mounted) throw new Error("unexpected mount");
       await started.session.append(bytes.subarray(0, 100_000));
       // A new session object, as after a restart, knows only the Location.
-      const resumed = repo.uploads.resume(started.session.location);
+      const resumed = await repo.uploads.resume(started.session.location);
       expect(await resumed.status()).toBe(100_000);
       await resumed.append(bytes.subarray(resumed.offset));
       await resumed.complete(digestOf(bytes));

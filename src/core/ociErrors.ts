@@ -24,6 +24,14 @@ const envelope = z.object({
   ),
 });
 
+/** What a bare status means, for responses without an OCI error body (HEAD, proxies). */
+const STATUS_TEXT: Record<number, string> = {
+  401: "UNAUTHORIZED: authentication required",
+  403: "DENIED: access denied",
+  404: "NOT_FOUND: not found",
+  429: "TOOMANYREQUESTS: rate limited",
+};
+
 /** Parses `{"errors":[{code,message,detail}]}`; anything else yields no entries. */
 export function parseOciErrorBody(body: string): OciErrorEntry[] {
   let json: unknown;
@@ -52,7 +60,7 @@ export function errorFromResponse(ctx: HttpErrorContext): RegkitError {
   const first = ociErrors[0];
   const detail = first
     ? `${first.code}${first.message ? `: ${truncate(first.message, 200)}` : ""}`
-    : `HTTP ${ctx.status}`;
+    : (STATUS_TEXT[ctx.status] ?? `HTTP ${ctx.status}`);
   const message = `${ctx.operation}: ${detail}`;
   const options: RegkitErrorOptions = {
     status: ctx.status,

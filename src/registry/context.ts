@@ -31,9 +31,11 @@ export interface CallOptions {
  */
 export class RegistryContext {
   readonly registry: string;
-  readonly baseUrl: URL;
+  readonly endpoint: string;
   readonly send: Handler;
   readonly provider: string | undefined;
+  readonly #policy: EndpointPolicy;
+  #base: Promise<URL> | undefined;
 
   constructor(options: {
     registry: string;
@@ -43,13 +45,40 @@ export class RegistryContext {
     provider?: string;
   }) {
     this.registry = options.registry;
-    this.baseUrl = options.policy.baseUrl(options.endpoint);
+    this.endpoint = options.endpoint;
     this.send = options.send;
     this.provider = options.provider;
+    this.#policy = options.policy;
+    // Validate the host now, so a bad one fails before any request.
+    options.policy.baseUrl(options.endpoint);
   }
 
-  url(path: string | URL, query?: CallOptions["query"]): URL {
-    const url = typeof path === "string" ? new URL(path, this.baseUrl) : new URL(path.href);
+  /** Where the registry's API lives (`https://host/`, or `http://` where allowed). */
+  baseUrl(): Promise<URL> {
+    this.#base ??= this.#policy.resolveBaseUrl(this.endpoint, (url) => this.#speaksTls(url));
+    return this.#base;
+  }
+
+  /** Any HTTP answer over TLS means the registry speaks HTTPS. */
+  async #speaksTls(url: URL): Promise<boolean> {
+    try {
+      const response = await this.send({
+        method: "GET",
+        url: new URL("/v2/", url),
+        headers: {},
+        timeoutMs: 5000,
+        operation: "probe",
+        anonymous: true,
+      });
+      await discard(response);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async url(path: string | URL, query?: CallOptions["query"]): Promise<URL> {
+    const url = typeof path === "string" ? new URL(path, await this.baseUrl()) : new URL(path.href);
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value === undefined) continue;
       for (const v of Array.isArray(value) ? value : [value]) url.searchParams.append(key, v);
@@ -69,7 +98,7 @@ export class RegistryContext {
     } catch {
       throw new ProtocolError(`${this.registry}: invalid ${what} URL`);
     }
-    if (url.origin !== this.baseUrl.origin) {
+    if (url.origin !== relativeTo.origin) {
       throw new ProtocolError(`${this.registry}: ${what} points to another origin (${url.origin})`);
     }
     return url;
@@ -78,7 +107,7 @@ export class RegistryContext {
   async call(options: CallOptions): Promise<HttpResponse> {
     const request: HttpRequest = {
       method: options.method,
-      url: this.url(options.path, options.query),
+      url: await this.url(options.path, options.query),
       headers: { ...options.headers },
       operation: options.operation,
       ...(options.body !== undefined ? { body: options.body } : {}),

@@ -74,14 +74,14 @@ export function nextLinkOf(response: HttpResponse): string | undefined {
  * visited (a loop) and stops after `maxPages`.
  */
 export function paged<T>(
-  first: URL,
+  first: URL | (() => Promise<URL>),
   fetchPage: (url: URL) => Promise<Page<T>>,
   options: { maxPages?: number; what: string },
 ): PagedIterable<T> {
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
   async function* pages(): AsyncGenerator<T[]> {
     const seen = new Set<string>();
-    let url: URL | undefined = first;
+    let url: URL | undefined = first instanceof URL ? first : await first();
     let count = 0;
     while (url) {
       if (seen.has(url.href))

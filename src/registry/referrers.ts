@@ -40,7 +40,7 @@ export class Referrers {
   }
 
   async list(subject: Digest, options: ReferrersOptions = {}): Promise<ReferrersResult> {
-    const first = this.#ctx.url(`/v2/${this.#repository}/referrers/${subject}`, {
+    const first = await this.#ctx.url(`/v2/${this.#repository}/referrers/${subject}`, {
       artifactType: options.artifactType,
     });
     let unsupported = false;

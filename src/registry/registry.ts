@@ -1,8 +1,12 @@
+import { authMiddleware } from "../auth/authMiddleware.js";
+import type { CredentialProvider } from "../auth/credentials.js";
+import { defaultCredentials } from "../auth/index.js";
+import type { TokenCache } from "../auth/tokenCache.js";
 import { InvalidInputError } from "../core/errors.js";
 import { parseRepository, registryEndpoint } from "../core/reference.js";
 import { createTransport, type HttpClientOptions } from "../transport/index.js";
 import { discard, headerValue } from "../transport/response.js";
-import type { EndpointPolicy } from "../transport/scheme.js";
+import { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, Middleware } from "../transport/types.js";
 import { RegistryContext } from "./context.js";
 import type { PagedIterable } from "./pagination.js";
@@ -11,7 +15,15 @@ import { type ListOptions, listing, Repository } from "./repository.js";
 export interface RegistryOptions extends HttpClientOptions {
   /** Hosts (with or without port) that may be reached over plain HTTP. Loopback always may. */
   insecureHosts?: string[];
-  /** Extra transport middleware, outermost first (auth, retry, tracing, record/replay). */
+  /**
+   * Where credentials come from. Default: the environment, then Docker's
+   * config file and credential helpers. `false` for anonymous access only.
+   */
+  credentials?: CredentialProvider | false;
+  /** Share tokens between Registry instances, or observe token requests. */
+  tokenCache?: TokenCache;
+  onTokenRequest?: (info: { origin: string; service: string | undefined; scopes: string[] }) => void;
+  /** Extra transport middleware, outermost first (retry, tracing, record/replay); auth sits inside them. */
   middlewares?: Middleware[];
   /** A ready transport to use instead of building one; the caller then owns closing it. */
   transport?: { send: Handler; policy: EndpointPolicy };
@@ -45,7 +57,20 @@ export class Registry {
       this.#policy = options.transport.policy;
       this.#close = undefined;
     } else {
-      const transport = createTransport(options);
+      const policy = new EndpointPolicy({ insecureHosts: options.insecureHosts ?? [] });
+      const credentials =
+        options.credentials === false ? undefined : (options.credentials ?? defaultCredentials());
+      const auth = authMiddleware({
+        policy,
+        ...(credentials ? { credentials } : {}),
+        ...(options.tokenCache ? { cache: options.tokenCache } : {}),
+        ...(options.onTokenRequest ? { onTokenRequest: options.onTokenRequest } : {}),
+      });
+      const transport = createTransport({
+        ...options,
+        policy,
+        middlewares: [...(options.middlewares ?? []), auth],
+      });
       this.#send = transport.send;
       this.#policy = transport.policy;
       this.#close = () => transport.close();

@@ -93,10 +93,11 @@ export function listing(
   options: ListOptions,
   call: { operation: string; scopes: string[] },
 ): PagedIterable<string> {
-  const first = ctx.url(path, {
-    n: options.pageSize !== undefined ? String(options.pageSize) : undefined,
-    last: options.last,
-  });
+  const first = () =>
+    ctx.url(path, {
+      n: options.pageSize !== undefined ? String(options.pageSize) : undefined,
+      last: options.last,
+    });
   return paged<string>(
     first,
     async (url) => {

@@ -190,8 +190,8 @@ export class BlobUploader {
   }
 
   /** Reattaches to a session by its Location, e.g. after a restart. */
-  resume(location: string | URL): UploadSession {
-    const url = this.#ctx.sameOriginUrl(String(location), this.#ctx.baseUrl, "upload Location");
+  async resume(location: string | URL): Promise<UploadSession> {
+    const url = this.#ctx.sameOriginUrl(String(location), await this.#ctx.baseUrl(), "upload Location");
     return new UploadSession(this.#ctx, this.#repository, url);
   }
 

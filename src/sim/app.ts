@@ -1,4 +1,7 @@
 import { Hono } from "hono";
+import { authGuard } from "./auth/guard.js";
+import { TokenServer } from "./auth/tokenServer.js";
+import { Users } from "./auth/users.js";
 import { ociError, type RegistryAppOptions, type SimContext } from "./context.js";
 import { mountBlobs } from "./routes/blobs.js";
 import { mountListings } from "./routes/listing.js";
@@ -13,7 +16,11 @@ export type { RegistryAppOptions } from "./context.js";
  * More route modules (provider API fakes, token server) can be mounted on
  * the returned app and read the same storage through `sim.storage`.
  */
-export function createRegistryApp(options: RegistryAppOptions = {}): { app: Hono; sim: SimContext } {
+export function createRegistryApp(options: RegistryAppOptions = {}): {
+  app: Hono;
+  sim: SimContext;
+  tokenServer: TokenServer | undefined;
+} {
   const sim: SimContext = {
     storage: options.storage ?? new MemoryStorage(),
     referrers: options.referrers ?? true,
@@ -22,10 +29,17 @@ export function createRegistryApp(options: RegistryAppOptions = {}): { app: Hono
     defaultPageSize: options.defaultPageSize,
   };
   const app = new Hono();
-  app.use(async (c, next) => {
+  const users = options.users ?? new Users();
+  const mode = options.auth ?? "none";
+  const tokenServer =
+    mode === "token" || options.tokenServer ? new TokenServer({ ...options.tokenServer, users }) : undefined;
+  tokenServer?.mount(app);
+  app.use("/v2/*", async (c, next) => {
     await next();
     c.res.headers.set("docker-distribution-api-version", "registry/2.0");
   });
+  app.use("/v2/*", authGuard(mode, users, tokenServer));
+  app.use("/v2", authGuard(mode, users, tokenServer));
   app.get("/v2/", (c) => c.json({}));
   app.get("/v2", (c) => c.json({}));
   mountListings(app, sim);
@@ -34,5 +48,5 @@ export function createRegistryApp(options: RegistryAppOptions = {}): { app: Hono
   mountManifests(app, sim);
   app.notFound((c) => ociError(c, 404, "NOT_FOUND", "no such endpoint"));
   app.onError((_error, c) => ociError(c, 500, "UNKNOWN", "internal error"));
-  return { app, sim };
+  return { app, sim, tokenServer };
 }

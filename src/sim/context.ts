@@ -1,6 +1,9 @@
 import type { Context } from "hono";
 import { type Digest, isDigest } from "../core/digest.js";
 import { isValidRepository } from "../core/reference.js";
+import type { AuthMode } from "./auth/guard.js";
+import type { TokenServerOptions } from "./auth/tokenServer.js";
+import type { Users } from "./auth/users.js";
 import type { RegistryStorage } from "./storage.js";
 
 export interface RegistryAppOptions {
@@ -13,6 +16,14 @@ export interface RegistryAppOptions {
   maxBlobBytes?: number;
   /** Page size when the client sends no `n` (default: everything, like distribution). */
   defaultPageSize?: number;
+  /** `none` (default), `basic` (users), or `token` (Bearer JWTs from the built-in token server). */
+  auth?: AuthMode;
+  users?: Users;
+  /**
+   * Token server settings. Serving `/token` does not require `auth: "token"`:
+   * the real distribution registry can use this server as its issuer.
+   */
+  tokenServer?: Omit<TokenServerOptions, "users">;
 }
 
 export interface SimContext {

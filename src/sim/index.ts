@@ -1,4 +1,8 @@
 export { createRegistryApp } from "./app.js";
+export { type AuthMode, authGuard, requiredAccess } from "./auth/guard.js";
+export { type Access, type Claims, libtrustKeyId, signJwt, verifyJwt } from "./auth/jwt.js";
+export { TokenServer, type TokenServerOptions } from "./auth/tokenServer.js";
+export { Users } from "./auth/users.js";
 export type { RegistryAppOptions, SimContext } from "./context.js";
 export { type OciPage, ociPage } from "./pagination.js";
 export { type RegistryServer, type RegistryServerOptions, startRegistryServer } from "./server.js";

@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { createRegistryApp, type RegistryAppOptions } from "./app.js";
+import type { TokenServer } from "./auth/tokenServer.js";
 import type { RegistryStorage } from "./storage.js";
 
 export interface RegistryServerOptions extends RegistryAppOptions {
@@ -18,12 +19,14 @@ export interface RegistryServer {
   host: string;
   port: number;
   storage: RegistryStorage;
+  /** The token server, when one is served at `/token`. */
+  tokenServer: TokenServer | undefined;
   close(): Promise<void>;
 }
 
 /** Starts the embedded registry on a real socket, for the CLI, tests and clients like skopeo. */
 export async function startRegistryServer(options: RegistryServerOptions = {}): Promise<RegistryServer> {
-  const { app, sim } = createRegistryApp(options);
+  const { app, sim, tokenServer } = createRegistryApp(options);
   const server: Server = createServer(getRequestListener(app.fetch));
   const address = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -40,6 +43,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     host: `${hostPart}:${port}`,
     port,
     storage: sim.storage,
+    tokenServer,
     close: () =>
       new Promise<void>((resolve) => {
         // Keep-alive sockets would otherwise hold close() open until they time out.

@@ -21,6 +21,8 @@ export type { Handler, HttpMethod, HttpRequest, HttpResponse, Middleware, Reques
 
 export interface TransportOptions extends HttpClientOptions {
   insecureHosts?: string[];
+  /** A policy to share with layers above (auth checks realms with it); built from insecureHosts otherwise. */
+  policy?: EndpointPolicy;
   /** Outermost first; they wrap the redirect policy and the network. */
   middlewares?: Middleware[];
 }
@@ -37,7 +39,9 @@ export interface Transport {
  * as later layers add them), then redirects, then the network.
  */
 export function createTransport(options: TransportOptions = {}): Transport {
-  const policy = new EndpointPolicy(options.insecureHosts ? { insecureHosts: options.insecureHosts } : {});
+  const policy =
+    options.policy ??
+    new EndpointPolicy(options.insecureHosts ? { insecureHosts: options.insecureHosts } : {});
   const client = createHttpClient(options);
   const pipeline = new Pipeline(client.handler, [
     ...(options.middlewares ?? []),

@@ -27,6 +27,7 @@ export function isLoopbackHost(host: string): boolean {
  */
 export class EndpointPolicy {
   readonly #insecure: Set<string>;
+  readonly #probed = new Map<string, Promise<URL>>();
 
   constructor(options: { insecureHosts?: string[] } = {}) {
     this.#insecure = new Set(
@@ -40,6 +41,33 @@ export class EndpointPolicy {
     if (this.#insecure.has(lower)) return true;
     const { hostname } = splitHost(lower);
     return this.#insecure.has(hostname) || this.#insecure.has(`[${hostname}]`);
+  }
+
+  /**
+   * The base URL to use. Loopback hosts the user did not name insecure are
+   * probed once: HTTPS when something answers TLS there, else plain HTTP
+   * (Docker's rule for local registries), so a local registry with TLS works
+   * without configuration.
+   */
+  resolveBaseUrl(host: string, probe: (url: URL) => Promise<boolean>): Promise<URL> {
+    const plain = this.baseUrl(host);
+    if (plain.protocol === "https:" || !isLoopbackHost(host) || this.#named(host))
+      return Promise.resolve(plain);
+    let resolved = this.#probed.get(host.toLowerCase());
+    if (!resolved) {
+      const secure = new URL(`https://${host}/`);
+      resolved = probe(secure).then(
+        (speaksTls) => (speaksTls ? secure : plain),
+        () => plain,
+      );
+      this.#probed.set(host.toLowerCase(), resolved);
+    }
+    return resolved;
+  }
+
+  #named(host: string): boolean {
+    const lower = host.toLowerCase();
+    return this.#insecure.has(lower) || this.#insecure.has(splitHost(lower).hostname);
   }
 
   baseUrl(host: string): URL {

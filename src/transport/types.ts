@@ -25,6 +25,8 @@ export interface HttpRequest {
   followRedirects?: boolean;
   /** Auth scope hints (`repository:NAME:pull,push`) the auth layer may use. */
   scopes?: string[];
+  /** Send without credentials and leave a 401 to the caller (probes). */
+  anonymous?: boolean;
   /** Short operation name for errors, logs and spans, e.g. `manifest.get`. */
   operation?: string;
 }

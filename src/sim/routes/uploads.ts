@@ -1,5 +1,6 @@
 import type { Context, Hono } from "hono";
 import { type Digest, isDigest } from "../../core/digest.js";
+import { mountDenied } from "../auth/guard.js";
 import { ociError, repositoryParam, type SimContext, streamBody } from "../context.js";
 import type { UploadState } from "../storage.js";
 
@@ -51,7 +52,7 @@ export function mountUploads(app: Hono, sim: SimContext): void {
     if (name instanceof Response) return name;
     const mount = c.req.query("mount");
     const from = c.req.query("from");
-    if (mount !== undefined && isDigest(mount)) {
+    if (mount !== undefined && isDigest(mount) && !mountDenied.has(c.req.raw)) {
       const available = from === undefined || (await sim.storage.blobSize(from, mount)) !== undefined;
       if (available && (await sim.storage.linkBlob(name, mount))) {
         return c.body(null, 201, { location: `/v2/${name}/blobs/${mount}`, "docker-content-digest": mount });

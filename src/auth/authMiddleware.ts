@@ -1,0 +1,148 @@
+import { AuthenticationError, isRegkitError, ProtocolError } from "../core/errors.js";
+import { isReplayable } from "../transport/body.js";
+import { discard, headerValue } from "../transport/response.js";
+import { EndpointPolicy } from "../transport/scheme.js";
+import type { Handler, HttpRequest, Middleware } from "../transport/types.js";
+import { type Challenge, parseChallenges, pickChallenge } from "./challenge.js";
+import type { CredentialProvider, ResolvedCredential } from "./credentials.js";
+import { mergeScopes } from "./scope.js";
+import { TokenCache } from "./tokenCache.js";
+import { fetchToken, type Token } from "./tokenService.js";
+
+export interface AuthOptions {
+  credentials?: CredentialProvider;
+  /** Scheme rules shared with the transport (a plain-HTTP realm is refused unless allowed). */
+  policy?: EndpointPolicy;
+  /** Sends token requests; the same pipeline below auth, so retries and tracing apply. */
+  send?: Handler;
+  cache?: TokenCache;
+  /** Called once per token request actually made (for tests and metrics). */
+  onTokenRequest?: (info: { origin: string; service: string | undefined; scopes: string[] }) => void;
+}
+
+interface OriginState {
+  /** The last challenge seen: tells us how to authenticate up front next time. */
+  challenge?: Challenge;
+  credential?: Promise<ResolvedCredential | undefined>;
+}
+
+/**
+ * Answers registry challenges lazily: a request goes out with whatever
+ * authorization is already known for its origin; a 401 is parsed, a token
+ * is fetched once per scope set (single-flight, cached until 30 s before
+ * expiry) and the request is re-sent once. Credentials go only to the
+ * origin that challenged and to the realm it named.
+ */
+export function authMiddleware(options: AuthOptions = {}): Middleware {
+  const cache = options.cache ?? new TokenCache();
+  const policy = options.policy ?? new EndpointPolicy();
+  const origins = new Map<string, OriginState>();
+
+  const stateOf = (origin: string): OriginState => {
+    let state = origins.get(origin);
+    if (!state) {
+      state = {};
+      origins.set(origin, state);
+    }
+    return state;
+  };
+
+  const credentialFor = (state: OriginState, host: string) => {
+    state.credential ??= options.credentials?.resolve({ registry: host }) ?? Promise.resolve(undefined);
+    return state.credential;
+  };
+
+  return {
+    name: "auth",
+    wrap(next: Handler): Handler {
+      const send = options.send ?? next;
+
+      async function authorization(
+        request: HttpRequest,
+        state: OriginState,
+        scopes: string[],
+      ): Promise<{ header: string; token?: Token } | undefined> {
+        const challenge = state.challenge;
+        if (!challenge) return undefined;
+        const host = request.url.host;
+        if (challenge.scheme === "basic") {
+          const resolved = await credentialFor(state, host);
+          if (resolved?.credential.kind !== "basic") return undefined;
+          const { username, password } = resolved.credential;
+          return { header: `Basic ${Buffer.from(`${username}:${password.reveal()}`).toString("base64")}` };
+        }
+        const service = challenge.params.service;
+        const resolved = await credentialFor(state, host);
+        if (resolved?.credential.kind === "registry-token")
+          return { header: `Bearer ${resolved.credential.token.reveal()}` };
+        const token = await cache.get(request.url.origin, service, scopes, () => {
+          options.onTokenRequest?.({ origin: request.url.origin, service, scopes });
+          return fetchToken({
+            realm: challenge.params.realm!,
+            service,
+            scopes,
+            credential: resolved?.credential,
+            registry: host,
+            send,
+            policy,
+          }).catch((error: unknown) => {
+            if (isRegkitError(error) && resolved && error.category === "authentication") {
+              throw new AuthenticationError(`${error.message} (credentials from ${resolved.source})`, {
+                status: 401,
+                cause: error,
+              });
+            }
+            throw error;
+          });
+        });
+        return { header: `Bearer ${token.token.reveal()}`, token };
+      }
+
+      return async (request) => {
+        if (request.headers.authorization || request.anonymous) return next(request);
+        const origin = request.url.origin;
+        const state = stateOf(origin);
+        let scopes = mergeScopes(request.scopes ?? []);
+        const first = await authorization(request, state, scopes);
+        const response = await next(withAuthorization(request, first?.header));
+        if (response.status !== 401) return response;
+
+        const header = headerValue(response, "www-authenticate");
+        if (!header) return response;
+        let challenge: Challenge;
+        try {
+          challenge = pickChallenge(parseChallenges(header));
+        } catch (error) {
+          await discard(response);
+          throw new ProtocolError(`${request.url.host}: ${(error as Error).message}`, {
+            cause: error,
+            status: 401,
+          });
+        }
+        if (first?.header && challenge.scheme === "basic") return response; // our Basic credentials were refused
+        if (first?.token) cache.invalidate(origin, state.challenge?.params.service, first.token);
+        state.challenge = challenge;
+        if (challenge.scheme === "basic") {
+          const resolved = await credentialFor(state, request.url.host);
+          if (resolved?.credential.kind !== "basic") return response;
+        }
+        if (challenge.params.scope) scopes = mergeScopes([...scopes, challenge.params.scope]);
+        if (!isReplayable(request.body)) {
+          await discard(response);
+          throw new AuthenticationError(
+            `${request.url.host} asked for authentication after a streamed body was sent; it cannot be sent again`,
+            { status: 401 },
+          );
+        }
+        const retry = await authorization(request, state, scopes);
+        if (!retry) return response;
+        await discard(response);
+        return next(withAuthorization(request, retry.header));
+      };
+    },
+  };
+}
+
+function withAuthorization(request: HttpRequest, header: string | undefined): HttpRequest {
+  return header ? { ...request, headers: { ...request.headers, authorization: header } } : request;
+}

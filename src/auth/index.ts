@@ -1,0 +1,31 @@
+import { type CredentialProvider, chainProviders, environmentCredentials } from "./credentials.js";
+import { DockerConfig, dockerConfigPath } from "./dockerConfig.js";
+
+export { type AuthOptions, authMiddleware } from "./authMiddleware.js";
+export { type Challenge, parseChallenges, pickChallenge } from "./challenge.js";
+export { CredentialHelper, CredentialHelperError } from "./credentialHelper.js";
+export {
+  basic,
+  type Credential,
+  type CredentialProvider,
+  type CredentialTarget,
+  chainProviders,
+  DOCKER_HUB_CONFIG_KEY,
+  environmentCredentials,
+  normalizeRegistryKey,
+  type ResolvedCredential,
+  staticCredentials,
+} from "./credentials.js";
+export { DockerConfig, dockerConfigPath } from "./dockerConfig.js";
+export { formatScope, mergeScopes, parseScope, type Scope, scopesCover } from "./scope.js";
+export { TokenCache } from "./tokenCache.js";
+export { fetchToken, type Token } from "./tokenService.js";
+
+/**
+ * The default sources, first match wins: the environment, then Docker's
+ * config file with its credential helpers. Explicit credentials go first
+ * when the caller has some (see `chainProviders`).
+ */
+export function defaultCredentials(env: NodeJS.ProcessEnv = process.env): CredentialProvider {
+  return chainProviders(environmentCredentials(env), new DockerConfig(dockerConfigPath(env)));
+}
