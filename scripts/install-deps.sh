@@ -7,6 +7,7 @@ set -euo pipefail
 missing=()
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: docker-registry and skopeo are present"
   exit 0
@@ -21,7 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-registry skopeo >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The package may start its own service on :5000; tests never use it, they start their own.
 command -v docker-registry >/dev/null && command -v skopeo >/dev/null || {
   echo "install-deps: docker-registry or skopeo still missing after apt-get" >&2

@@ -1,3 +1,4 @@
+export * from "./auth/index.js";
 export * from "./core/digest.js";
 export * from "./core/errors.js";
 export * from "./core/manifest.js";

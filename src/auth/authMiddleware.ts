@@ -122,19 +122,25 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
         if (first?.header && challenge.scheme === "basic") return response; // our Basic credentials were refused
         if (first?.token) cache.invalidate(origin, state.challenge?.params.service, first.token);
         state.challenge = challenge;
-        if (challenge.scheme === "basic") {
-          const resolved = await credentialFor(state, request.url.host);
-          if (resolved?.credential.kind !== "basic") return response;
-        }
-        if (challenge.params.scope) scopes = mergeScopes([...scopes, challenge.params.scope]);
-        if (!isReplayable(request.body)) {
+        let retry: Awaited<ReturnType<typeof authorization>>;
+        try {
+          if (challenge.scheme === "basic") {
+            const resolved = await credentialFor(state, request.url.host);
+            if (resolved?.credential.kind !== "basic") return response;
+          }
+          if (challenge.params.scope) scopes = mergeScopes([...scopes, challenge.params.scope]);
+          if (!isReplayable(request.body)) {
+            throw new AuthenticationError(
+              `${request.url.host} asked for authentication after a streamed body was sent; it cannot be sent again`,
+              { status: 401 },
+            );
+          }
+          retry = await authorization(request, state, scopes);
+        } catch (error) {
+          // The 401 body must be released, or the connection stays busy until it times out.
           await discard(response);
-          throw new AuthenticationError(
-            `${request.url.host} asked for authentication after a streamed body was sent; it cannot be sent again`,
-            { status: 401 },
-          );
+          throw error;
         }
-        const retry = await authorization(request, state, scopes);
         if (!retry) return response;
         await discard(response);
         return next(withAuthorization(request, retry.header));

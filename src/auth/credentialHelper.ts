@@ -20,10 +20,10 @@ const TOKEN_USERNAME = "<token>";
 
 function run(helper: string, action: string, input: string): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(`docker-credential-${helper}`, [action], {
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: TIMEOUT_MS,
-    });
+    const child = spawn(`docker-credential-${helper}`, [action], { stdio: ["pipe", "pipe", "pipe"] });
+    // Our own timer: spawn's `timeout` outlives a helper that failed to start and holds the process.
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
+    timer.unref();
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -33,6 +33,7 @@ function run(helper: string, action: string, input: string): Promise<{ code: num
       if (stderr.length < MAX_OUTPUT) stderr += chunk.toString("utf8");
     });
     child.on("error", (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       reject(
         new CredentialHelperError(
           helper,
@@ -41,6 +42,7 @@ function run(helper: string, action: string, input: string): Promise<{ code: num
       );
     });
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       if (signal) reject(new CredentialHelperError(helper, `killed by ${signal}`));
       // Helpers print their error on stdout; pass it on only when it is not a secret-bearing success.
       else

@@ -4,6 +4,7 @@ import { exitCodeFor, isRegkitError } from "../core/errors.js";
 import { registerBlob } from "./commands/blob.js";
 import { registerDigest } from "./commands/digest.js";
 import { registerList } from "./commands/list.js";
+import { registerLogin } from "./commands/login.js";
 import { registerManifest } from "./commands/manifest.js";
 import { registerServe } from "./commands/serve.js";
 import type { CliIo } from "./context.js";
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo): Command {
   registerList(program, io);
   registerBlob(program, io);
   registerServe(program, io);
+  registerLogin(program, io);
   for (const command of program.commands) inheritOutput(command, program);
   return program;
 }

@@ -112,6 +112,20 @@ export class Registry {
     return { apiVersion: headerValue(response, "docker-distribution-api-version"), status: response.status };
   }
 
+  /**
+   * Checks that the configured credentials are accepted: `GET /v2/` must
+   * answer 200 once the auth layer has answered any challenge.
+   */
+  async verifyAccess(registry: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.context(registry).callAndDiscard({
+      method: "GET",
+      path: "/v2/",
+      expect: [200],
+      operation: "check credentials",
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
   /** Repository names (`/v2/_catalog`), across every page. */
   catalog(registry: string, options: ListOptions = {}): PagedIterable<string> {
     return listing(this.context(registry), "/v2/_catalog", "repositories", options, {

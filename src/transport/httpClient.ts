@@ -29,6 +29,7 @@ export interface HttpClientOptions {
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+const CLOSE_GRACE_MS = 1000;
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 export const DEFAULT_USER_AGENT = `regkit/${pkg.version}`;
@@ -85,7 +86,20 @@ export function createHttpClient(options: HttpClientOptions = {}): {
     }
   };
 
-  return { handler, close: () => agent.close() };
+  return {
+    handler,
+    // Graceful first; a body nobody consumed must not hold the process for minutes.
+    close: async () => {
+      const timer = setTimeout(() => void agent.destroy().catch(() => undefined), CLOSE_GRACE_MS);
+      try {
+        await agent.close();
+      } catch {
+        // destroyed after the grace period
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 function withSystemCas(ca: string | Buffer | Array<string | Buffer>): Array<string | Buffer> {

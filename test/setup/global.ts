@@ -14,16 +14,16 @@ function has(binary: string): boolean {
 }
 
 function ensureRealComponents(): void {
-  if (has("docker-registry") && has("skopeo")) return;
+  if (has("docker-registry") && has("skopeo") && has("openssl")) return;
   const script = join(import.meta.dirname, "..", "..", "scripts", "install-deps.sh");
   try {
     execFileSync("bash", [script], { stdio: "inherit" });
   } catch {
     // reported below
   }
-  if (!has("docker-registry") || !has("skopeo")) {
+  if (!has("docker-registry") || !has("skopeo") || !has("openssl")) {
     throw new Error(
-      "integration tests need docker-registry and skopeo (Debian packages); run `sudo bash scripts/install-deps.sh`",
+      "integration tests need docker-registry, skopeo and openssl (Debian packages); run `sudo bash scripts/install-deps.sh`",
     );
   }
 }

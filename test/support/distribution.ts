@@ -1,31 +1,40 @@
 /**
  * Starts the real CNCF distribution registry (Debian's `docker-registry`)
  * on 127.0.0.1 with its own config, port and storage, for integration tests
- * and benchmarks. Modes are added here as the auth layer needs them.
+ * and benchmarks: anonymous, htpasswd over TLS, or token auth with an
+ * external issuer (regkit's token server).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import bcrypt from "bcryptjs";
+import { makeServerTls } from "./pki.js";
 import { freePort } from "./ports.js";
 
-export interface DistributionOptions {
-  auth?: "none";
-}
+export type DistributionOptions =
+  | { auth?: "none" }
+  /** htpasswd (bcrypt) users behind TLS with a throwaway CA, as distribution requires for htpasswd. */
+  | { auth: "htpasswd"; users: Record<string, string> }
+  /** Bearer tokens from an external issuer (regkit's token server in the tests). */
+  | { auth: "token"; realm: string; service: string; issuer: string; rootCertPath: string };
 
 export interface Distribution {
   /** `127.0.0.1:PORT` as written in image references. */
   host: string;
   url: string;
   storageDir: string;
+  /** The CA to trust in the TLS (htpasswd) mode. */
+  caPem?: string;
   stop(): Promise<void>;
 }
 
 const BINARY = "docker-registry";
 const START_TIMEOUT_MS = 20_000;
 
-function config(port: number, storageDir: string): string {
+function config(port: number, storageDir: string, mode: { auth: string[]; http: string[] }): string {
   return [
     "version: 0.1",
     "log:",
@@ -40,8 +49,10 @@ function config(port: number, storageDir: string): string {
     "  maintenance:",
     "    uploadpurging:",
     "      enabled: false",
+    ...mode.auth,
     "http:",
     `  addr: 127.0.0.1:${port}`,
+    ...mode.http,
     "health:",
     "  storagedriver:",
     "    enabled: false",
@@ -49,39 +60,77 @@ function config(port: number, storageDir: string): string {
   ].join("\n");
 }
 
-async function waitReady(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+async function modeConfig(options: DistributionOptions, dir: string) {
+  if (options.auth === "htpasswd") {
+    const file = join(dir, "htpasswd");
+    const lines = Object.entries(options.users).map(
+      ([user, password]) => `${user}:${bcrypt.hashSync(password, 4)}`,
+    );
+    await writeFile(file, `${lines.join("\n")}\n`);
+    const tls = await makeServerTls(dir);
+    return {
+      auth: ["auth:", "  htpasswd:", "    realm: regkit-test", `    path: ${file}`],
+      http: ["  tls:", `    certificate: ${tls.certPath}`, `    key: ${tls.keyPath}`],
+      caPem: tls.caPem,
+    };
+  }
+  if (options.auth === "token") {
+    return {
+      auth: [
+        "auth:",
+        "  token:",
+        `    realm: ${options.realm}`,
+        `    service: ${options.service}`,
+        `    issuer: ${options.issuer}`,
+        `    rootcertbundle: ${options.rootCertPath}`,
+      ],
+      http: [],
+    };
+  }
+  return { auth: [], http: [] };
+}
+
+/** A TCP connect succeeds: works for every mode (plain, TLS, auth) without speaking its protocol. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function waitReady(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr()}`);
-    try {
-      const response = await fetch(`${url}/v2/`);
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
+    if (await listening(port)) return;
     await sleep(50);
   }
-  throw new Error(`docker-registry did not answer on ${url} within ${START_TIMEOUT_MS} ms: ${stderr()}`);
+  throw new Error(
+    `docker-registry did not listen on 127.0.0.1:${port} within ${START_TIMEOUT_MS} ms: ${stderr()}`,
+  );
 }
 
-export async function startDistribution(_options: DistributionOptions = {}): Promise<Distribution> {
+export async function startDistribution(options: DistributionOptions = {}): Promise<Distribution> {
   const dir = await mkdtemp(join(tmpdir(), "regkit-distribution-"));
   const storageDir = join(dir, "storage");
+  const mode = await modeConfig(options, dir);
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const configPath = join(dir, "config.yml");
-    await writeFile(configPath, config(port, storageDir));
+    await writeFile(configPath, config(port, storageDir, mode));
     const child = spawn(BINARY, ["serve", configPath], { stdio: ["ignore", "ignore", "pipe"] });
     let log = "";
     child.stderr?.on("data", (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-4000);
     });
     const spawnError = new Promise<never>((_, reject) => child.once("error", reject));
-    const url = `http://127.0.0.1:${port}`;
     try {
-      await Promise.race([waitReady(url, child, () => log), spawnError]);
+      await Promise.race([waitReady(port, child, () => log), spawnError]);
     } catch (error) {
       child.kill("SIGKILL");
       // Another process may have taken the port between our probe and the registry's bind.
@@ -91,8 +140,9 @@ export async function startDistribution(_options: DistributionOptions = {}): Pro
     }
     return {
       host: `127.0.0.1:${port}`,
-      url,
+      url: `${mode.http.length > 0 ? "https" : "http"}://127.0.0.1:${port}`,
       storageDir,
+      ...("caPem" in mode && mode.caPem ? { caPem: mode.caPem } : {}),
       stop: async () => {
         if (child.exitCode === null) {
           const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -1,4 +1,5 @@
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { UsageError } from "../../core/errors.js";
 import { type CliIo, type GlobalOptions, writeLine } from "../context.js";
 
 function parsePort(value: string): number {
@@ -8,19 +9,43 @@ function parsePort(value: string): number {
   return n;
 }
 
+interface ServeOptions {
+  port: number;
+  host: string;
+  auth: "none" | "basic" | "token";
+  users?: string;
+}
+
 export function registerServe(program: Command, io: CliIo): void {
   program
     .command("serve")
     .description("run regkit's embedded OCI registry until SIGINT/SIGTERM")
     .option("--port <port>", "port to listen on (0 picks a free one)", parsePort, 5000)
     .option("--host <address>", "address to listen on", "127.0.0.1")
-    .action(async (options: { port: number; host: string }, command: Command) => {
+    .addOption(
+      new Option("--auth <mode>", "authentication").choices(["none", "basic", "token"]).default("none"),
+    )
+    .option("--users <file>", "accounts for basic/token auth: one name:password per line")
+    .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
+      if (options.auth !== "none" && !options.users)
+        throw new UsageError(`--auth ${options.auth} needs --users FILE`);
       // Loaded here so that other commands never pay for the server's router.
-      const { startRegistryServer } = await import("../../sim/server.js");
-      const server = await startRegistryServer({ host: options.host, port: options.port });
-      if (globals.json) io.stdout.write(`${JSON.stringify({ registry: server.url })}\n`);
-      else writeLine(io, `registry ${server.url}`);
+      const [{ startRegistryServer }, { Users }] = await Promise.all([
+        import("../../sim/server.js"),
+        import("../../sim/auth/users.js"),
+      ]);
+      const users = options.users ? await Users.fromFile(options.users) : new Users();
+      const server = await startRegistryServer({
+        host: options.host,
+        port: options.port,
+        auth: options.auth,
+        users,
+      });
+      const endpoints: Record<string, string> = { registry: server.url };
+      if (server.tokenServer) endpoints.token = `${server.url}/token`;
+      if (globals.json) io.stdout.write(`${JSON.stringify(endpoints)}\n`);
+      else for (const [name, url] of Object.entries(endpoints)) writeLine(io, `${name} ${url}`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once("SIGINT", stop);

@@ -1,0 +1,119 @@
+/**
+ * Authentication against real registries: the CNCF distribution registry
+ * with htpasswd over TLS and with token auth (regkit's embedded token server
+ * as the issuer), and regkit's embedded registry in basic and token modes.
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { basic, staticCredentials } from "../src/auth/index.js";
+import { digestOf } from "../src/core/digest.js";
+import { isRegkitError } from "../src/core/errors.js";
+import { Registry, type RegistryOptions } from "../src/registry/registry.js";
+import { generateIndex } from "../src/sim/images.js";
+import { type AuthTarget, PASSWORD, startAuthTargets, USER } from "./support/authTargets.js";
+
+function client(target: AuthTarget, password = PASSWORD, extra: Partial<RegistryOptions> = {}): Registry {
+  return new Registry({
+    credentials: staticCredentials({ [target.host]: basic(USER, password) }),
+    ...(target.ca ? { ca: target.ca } : {}),
+    ...extra,
+  });
+}
+
+let targets: AuthTarget[] = [];
+beforeAll(async () => {
+  targets = await startAuthTargets();
+});
+afterAll(async () => {
+  for (const target of targets) await target.stop();
+});
+
+const names = ["distribution htpasswd+TLS", "distribution token", "embedded basic", "embedded token"];
+const messages: string[] = [];
+
+describe.each(names)("auth against %s", (name) => {
+  const target = () => targets.find((t) => t.name === name)!;
+
+  it("runs the client suite with credentials: push, read, list, catalog, delete", async () => {
+    const registry = client(target());
+    try {
+      const repo = registry.repository(target().host, `auth/${randomBytes(3).toString("hex")}`);
+      const content = await generateIndex({
+        seed: `auth-${name}`,
+        platforms: ["linux/amd64", "linux/arm64/v8"],
+      });
+      for (const image of content.images) {
+        for (const blob of [image.config, ...image.layers]) await repo.uploads.upload(blob.bytes, blob);
+        await repo.manifests.put(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
+      }
+      await repo.manifests.put("v1", content.index.bytes, content.index.mediaType);
+      expect((await repo.manifests.fetch("v1")).bytes.equals(content.index.bytes)).toBe(true);
+      expect(await repo.tags().all()).toEqual(["v1"]);
+      expect(await registry.catalog(target().host).all()).toContain(repo.name);
+      const chunked = randomBytes(200_000);
+      const up = await repo.uploads.upload(chunked, {}, { chunkSize: 64 * 1024 });
+      expect(up.descriptor.digest).toBe(digestOf(chunked));
+      await repo.manifests.delete(content.index.digest);
+      expect(await repo.manifests.exists(content.index.digest)).toBe(false);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("fetches one token per scope, whatever the concurrency", async () => {
+    if (!target().tokenRequests) return expect(name).toMatch(/htpasswd|basic/);
+    const before = target().tokenRequests!();
+    const registry = client(target());
+    try {
+      const repo = registry.repository(target().host, `tokens/${randomBytes(3).toString("hex")}`);
+      const blobs = Array.from({ length: 24 }, () => randomBytes(5000));
+      for (let i = 0; i < blobs.length; i += 8) {
+        await Promise.all(
+          blobs.slice(i, i + 8).map((b) => repo.uploads.upload(b, { digest: digestOf(b), size: b.length })),
+        );
+      }
+      await Promise.all(blobs.map((b) => repo.blobs.exists(digestOf(b))));
+      // One `repository:NAME:pull,push` token serves every upload and, covering pull, every read.
+      expect(target().tokenRequests!() - before).toBe(1);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("a wrong password is an authentication error naming the registry", async () => {
+    const registry = client(target(), "not-the-password");
+    try {
+      const error = await registry
+        .repository(target().host, "auth/x")
+        .manifests.get("v1")
+        .catch((e: unknown) => e);
+      expect(isRegkitError(error) && error.category).toBe("authentication");
+      expect((error as Error).message).toContain(target().host);
+      messages.push((error as Error).message);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("anonymous access is refused with an authentication error", async () => {
+    const registry = new Registry({ credentials: false, ...(target().ca ? { ca: target().ca! } : {}) });
+    try {
+      const error = await registry
+        .repository(target().host, "auth/x")
+        .tags()
+        .all()
+        .catch((e: unknown) => e);
+      expect(isRegkitError(error) && error.category).toBe("authentication");
+      messages.push((error as Error).message);
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe("secrets", () => {
+  it("never appear in error messages", () => {
+    expect(messages.length).toBeGreaterThan(0);
+    for (const message of messages) expect(message).not.toContain(PASSWORD);
+  });
+});
