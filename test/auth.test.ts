@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basic, staticCredentials } from "../src/auth/index.js";
 import { digestOf } from "../src/core/digest.js";
 import { isRegkitError } from "../src/core/errors.js";
+import { SecretString } from "../src/core/secret.js";
 import { Registry, type RegistryOptions } from "../src/registry/registry.js";
 import { generateIndex } from "../src/sim/images.js";
 import { type AuthTarget, PASSWORD, startAuthTargets, USER } from "./support/authTargets.js";
@@ -108,6 +109,49 @@ describe.each(names)("auth against %s", (name) => {
     } finally {
       await registry.close();
     }
+  });
+});
+
+describe.each(["distribution token", "embedded token"])("identity tokens against %s", (name) => {
+  it("uses the OAuth2 refresh_token grant when an identity token is held", async () => {
+    const target = targets.find((t) => t.name === name)!;
+    // What `docker login` keeps: a refresh token from the password grant with access_type=offline.
+    const form = new URLSearchParams({
+      grant_type: "password",
+      username: USER,
+      password: PASSWORD,
+      service: "x",
+      client_id: "test",
+      access_type: "offline",
+    });
+    const response = await fetch(target.realm!, { method: "POST", body: form });
+    const { refresh_token } = (await response.json()) as { refresh_token: string };
+    expect(refresh_token).toBeTruthy();
+    const registry = new Registry({
+      credentials: staticCredentials({
+        [target.host]: { kind: "identity-token", token: new SecretString(refresh_token) },
+      }),
+    });
+    try {
+      const repo = registry.repository(target.host, `identity/${randomBytes(3).toString("hex")}`);
+      const bytes = randomBytes(100);
+      await repo.uploads.upload(bytes, { digest: digestOf(bytes), size: bytes.length });
+      expect(await repo.blobs.exists(digestOf(bytes))).toBe(true);
+    } finally {
+      await registry.close();
+    }
+    const bad = new Registry({
+      credentials: staticCredentials({
+        [target.host]: { kind: "identity-token", token: new SecretString("revoked") },
+      }),
+    });
+    const error = await bad
+      .repository(target.host, "identity/x")
+      .tags()
+      .all()
+      .catch((e: unknown) => e);
+    expect(isRegkitError(error) && error.category).toBe("authentication");
+    await bad.close();
   });
 });
 

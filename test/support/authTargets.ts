@@ -16,6 +16,8 @@ export interface AuthTarget {
   ca?: string;
   /** Token requests served so far, where the issuer is ours. */
   tokenRequests?: () => number;
+  /** The token realm, where the registry uses tokens. */
+  realm?: string;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startAuthTargets(): Promise<AuthTarget[]> {
       name: "distribution token",
       host: tokenDistribution.host,
       tokenRequests: () => issuer.tokenServer!.requests,
+      realm: `${issuer.url}/token`,
       stop: async () => {
         await tokenDistribution.stop();
         await issuer.close();
@@ -60,6 +63,7 @@ export async function startAuthTargets(): Promise<AuthTarget[]> {
       name: "embedded token",
       host: embeddedToken.host,
       tokenRequests: () => embeddedToken.tokenServer!.requests,
+      realm: `${embeddedToken.url}/token`,
       stop: () => embeddedToken.close(),
     },
   ];
