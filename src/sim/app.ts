@@ -7,6 +7,7 @@ import { mountBlobs } from "./routes/blobs.js";
 import { mountListings } from "./routes/listing.js";
 import { mountManifests } from "./routes/manifests.js";
 import { mountUploads } from "./routes/uploads.js";
+import { FaultInjector } from "./faults.js";
 import { MemoryStorage } from "./storage.js";
 
 export type { RegistryAppOptions } from "./context.js";
@@ -20,6 +21,7 @@ export function createRegistryApp(options: RegistryAppOptions = {}): {
   app: Hono;
   sim: SimContext;
   tokenServer: TokenServer | undefined;
+  faults: FaultInjector | undefined;
 } {
   const sim: SimContext = {
     storage: options.storage ?? new MemoryStorage(),
@@ -29,6 +31,9 @@ export function createRegistryApp(options: RegistryAppOptions = {}): {
     defaultPageSize: options.defaultPageSize,
   };
   const app = new Hono();
+  const faults =
+    options.faults instanceof FaultInjector ? options.faults : options.faults ? new FaultInjector(options.faults) : undefined;
+  if (faults) app.use(faults.middleware());
   const users = options.users ?? new Users();
   const mode = options.auth ?? "none";
   const tokenServer =
@@ -48,5 +53,5 @@ export function createRegistryApp(options: RegistryAppOptions = {}): {
   mountManifests(app, sim);
   app.notFound((c) => ociError(c, 404, "NOT_FOUND", "no such endpoint"));
   app.onError((_error, c) => ociError(c, 500, "UNKNOWN", "internal error"));
-  return { app, sim, tokenServer };
+  return { app, sim, tokenServer, faults };
 }

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { type Digest, isDigest } from "../core/digest.js";
 import { isValidRepository } from "../core/reference.js";
 import type { AuthMode } from "./auth/guard.js";
+import type { FaultInjector, FaultOptions } from "./faults.js";
 import type { TokenServerOptions } from "./auth/tokenServer.js";
 import type { Users } from "./auth/users.js";
 import type { RegistryStorage } from "./storage.js";
@@ -24,6 +25,8 @@ export interface RegistryAppOptions {
    * the real distribution registry can use this server as its issuer.
    */
   tokenServer?: Omit<TokenServerOptions, "users">;
+  /** Injected faults (status bursts, latency, resets, truncation, trickling). */
+  faults?: FaultOptions | FaultInjector;
 }
 
 export interface SimContext {

@@ -7,3 +7,4 @@ export type { RegistryAppOptions, SimContext } from "./context.js";
 export { type OciPage, ociPage } from "./pagination.js";
 export { type RegistryServer, type RegistryServerOptions, startRegistryServer } from "./server.js";
 export { MemoryStorage, type RegistryStorage, type StoredManifest, type UploadState } from "./storage.js";
+export { FaultInjector, type FaultOptions, type FaultRule, parseFaults } from "./faults.js";

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { createRegistryApp, type RegistryAppOptions } from "./app.js";
 import type { TokenServer } from "./auth/tokenServer.js";
+import type { FaultInjector } from "./faults.js";
 import type { RegistryStorage } from "./storage.js";
 
 export interface RegistryServerOptions extends RegistryAppOptions {
@@ -21,12 +22,14 @@ export interface RegistryServer {
   storage: RegistryStorage;
   /** The token server, when one is served at `/token`. */
   tokenServer: TokenServer | undefined;
+  /** The fault injector, when faults are configured. */
+  faults: FaultInjector | undefined;
   close(): Promise<void>;
 }
 
 /** Starts the embedded registry on a real socket, for the CLI, tests and clients like skopeo. */
 export async function startRegistryServer(options: RegistryServerOptions = {}): Promise<RegistryServer> {
-  const { app, sim, tokenServer } = createRegistryApp(options);
+  const { app, sim, tokenServer, faults } = createRegistryApp(options);
   const server: Server = createServer(getRequestListener(app.fetch));
   const address = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -44,6 +47,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     port,
     storage: sim.storage,
     tokenServer,
+    faults,
     close: () =>
       new Promise<void>((resolve) => {
         // Keep-alive sockets would otherwise hold close() open until they time out.
