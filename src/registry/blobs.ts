@@ -1,6 +1,12 @@
-import { pipeline, type Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import { type Digest, digestEquals, isDigest, VerifyingStream } from "../core/digest.js";
-import { DigestMismatchError, InvalidInputError, ProtocolError, SizeMismatchError } from "../core/errors.js";
+import {
+  DigestMismatchError,
+  InvalidInputError,
+  isRegkitError,
+  ProtocolError,
+  SizeMismatchError,
+} from "../core/errors.js";
 import type { Descriptor } from "../core/manifest.js";
 import { discard, headerValue } from "../transport/response.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
@@ -17,6 +23,8 @@ export interface FetchBlobOptions {
   size?: number;
   /** A byte range; ranged reads are size-checked but cannot be digest-checked. */
   range?: BlobRange;
+  /** Times a download cut mid-body is resumed with `Range` (default 3). */
+  maxResumes?: number;
   signal?: AbortSignal;
 }
 
@@ -118,7 +126,26 @@ export class BlobStore {
       throw new SizeMismatchError(options.size, contentLength, "blob");
     }
     const verifier = new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
-    return { digest, length: size ?? -1, stream: pipeline(response.body, verifier, noop) };
+    const reopen = (offset: number) => this.#resumeAt(digest, offset, options.signal);
+    const body = Readable.from(resuming(response.body, reopen, options.maxResumes ?? DEFAULT_MAX_RESUMES), {
+      objectMode: false,
+      highWaterMark: 1 << 20,
+    });
+    return { digest, length: size ?? -1, stream: pipeline(body, verifier, noop) };
+  }
+
+  /** Continues a download cut mid-body: `Range` from where it stopped (a 200 is skipped up to there). */
+  async #resumeAt(digest: Digest, offset: number, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
+    const response = await this.#ctx.call({
+      method: "GET",
+      path: this.#path(digest),
+      headers: { range: `bytes=${offset}-` },
+      expect: [200, 206],
+      operation: `resume blob ${this.#repository}@${digest}`,
+      scopes: [repositoryScope(this.#repository, "pull")],
+      ...(signal ? { signal } : {}),
+    });
+    return response.status === 206 ? response.body : skip(response.body, offset);
   }
 
   async delete(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -140,6 +167,47 @@ function optionalLength(value: string | undefined): number | undefined {
 }
 
 function noop(): void {}
+
+const DEFAULT_MAX_RESUMES = 3;
+
+/**
+ * Yields a body's chunks; when the connection breaks mid-body, reopens at
+ * the offset reached (up to `maxResumes` times), so a flaky network costs a
+ * request, not the whole transfer. The digest is checked downstream over
+ * everything yielded.
+ */
+async function* resuming(
+  first: AsyncIterable<Buffer>,
+  reopen: (offset: number) => Promise<AsyncIterable<Buffer>>,
+  maxResumes: number,
+): AsyncGenerator<Buffer> {
+  let source = first;
+  let offset = 0;
+  for (let resumes = 0; ; resumes++) {
+    try {
+      for await (const chunk of source) {
+        offset += chunk.byteLength;
+        yield chunk;
+      }
+      return;
+    } catch (error) {
+      if (!isRegkitError(error) || error.category !== "network" || !error.retryable || resumes >= maxResumes) throw error;
+      source = await reopen(offset);
+    }
+  }
+}
+
+async function* skip(body: AsyncIterable<Buffer>, bytes: number): AsyncGenerator<Buffer> {
+  let left = bytes;
+  for await (const chunk of body) {
+    if (left >= chunk.byteLength) {
+      left -= chunk.byteLength;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
+  }
+}
 
 /** Checks that a ranged body has exactly the promised length. */
 class LengthCheck extends Transform {

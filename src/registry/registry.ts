@@ -3,6 +3,11 @@ import type { CredentialProvider } from "../auth/credentials.js";
 import { defaultCredentials } from "../auth/index.js";
 import type { TokenCache } from "../auth/tokenCache.js";
 import { InvalidInputError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { type CircuitBreakerOptions, circuitBreakerMiddleware } from "../transport/circuitBreaker.js";
+import { loggingMiddleware } from "../transport/logging.js";
+import { type RateLimitOptions, RateLimitTracker, rateLimitMiddleware } from "../transport/rateLimit.js";
+import { type RetryOptions, retryMiddleware } from "../transport/retry.js";
 import { parseRepository, registryEndpoint } from "../core/reference.js";
 import { createTransport, type HttpClientOptions } from "../transport/index.js";
 import { discard, headerValue } from "../transport/response.js";
@@ -23,8 +28,15 @@ export interface RegistryOptions extends HttpClientOptions {
   /** Share tokens between Registry instances, or observe token requests. */
   tokenCache?: TokenCache;
   onTokenRequest?: (info: { origin: string; service: string | undefined; scopes: string[] }) => void;
-  /** Extra transport middleware, outermost first (retry, tracing, record/replay); auth sits inside them. */
+  /** Extra transport middleware, outermost first (tracing, record/replay); inside resilience, outside auth. */
   middlewares?: Middleware[];
+  /** Retry policy (default: 3 attempts per the provider specs' table); `false` disables. */
+  retry?: RetryOptions | false;
+  /** Per-origin circuit breaker (default: opens after 5 failures for 30 s); `false` disables. */
+  circuitBreaker?: CircuitBreakerOptions | false;
+  rateLimit?: Omit<RateLimitOptions, "tracker" | "logger">;
+  /** pino logger (redacting secrets); silent by default. */
+  logger?: Logger;
   /** A ready transport to use instead of building one; the caller then owns closing it. */
   transport?: { send: Handler; policy: EndpointPolicy };
 }
@@ -41,6 +53,8 @@ export interface PingResult {
  * shared by every repository of every registry it is asked about.
  */
 export class Registry {
+  /** What each registry last said about its rate limit. */
+  readonly rateLimits = new RateLimitTracker();
   readonly #send: Handler;
   readonly #policy: EndpointPolicy;
   readonly #close: (() => Promise<void>) | undefined;
@@ -66,10 +80,25 @@ export class Registry {
         ...(options.tokenCache ? { cache: options.tokenCache } : {}),
         ...(options.onTokenRequest ? { onTokenRequest: options.onTokenRequest } : {}),
       });
+      const logger = options.logger;
+      // Outermost first: the breaker sees final outcomes, rate limits see the answer after
+      // retries, retries re-run auth, and logging sees every request on the wire (tokens too).
+      const resilience: Middleware[] = [
+        ...(options.circuitBreaker === false
+          ? []
+          : [circuitBreakerMiddleware({ ...options.circuitBreaker, ...(logger ? { logger } : {}) })]),
+        rateLimitMiddleware({ tracker: this.rateLimits, ...options.rateLimit, ...(logger ? { logger } : {}) }),
+        ...(options.retry === false ? [] : [retryMiddleware({ ...options.retry, ...(logger ? { logger } : {}) })]),
+      ];
       const transport = createTransport({
         ...options,
         policy,
-        middlewares: [...(options.middlewares ?? []), auth],
+        middlewares: [
+          ...resilience,
+          ...(options.middlewares ?? []),
+          auth,
+          ...(logger ? [loggingMiddleware(logger)] : []),
+        ],
       });
       this.#send = transport.send;
       this.#policy = transport.policy;
