@@ -16,8 +16,14 @@ export interface CliIo {
 
 /** Loaded on first use so that `--help`, `--version` and usage errors stay instant. */
 export async function createRegistry(options: GlobalOptions): Promise<Registry> {
-  const { Registry } = await import("../registry/registry.js");
-  return new Registry({ insecureHosts: options.insecureRegistry ?? [] });
+  const [{ Registry }, { createLogger, levelForVerbosity }] = await Promise.all([
+    import("../registry/registry.js"),
+    import("../core/logger.js"),
+  ]);
+  return new Registry({
+    insecureHosts: options.insecureRegistry ?? [],
+    logger: createLogger(levelForVerbosity(options.verbose ?? 0)),
+  });
 }
 
 /** Runs `fn` with a Registry that is closed afterwards, so idle sockets never keep the process alive. */

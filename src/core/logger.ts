@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 export type { Logger } from "pino";
 
@@ -9,7 +9,7 @@ export type { Logger } from "pino";
 export const REDACT_PATHS = [
   "headers.authorization",
   "headers.cookie",
-  "headers[\"proxy-authorization\"]",
+  'headers["proxy-authorization"]',
   "*.headers.authorization",
   "*.headers.cookie",
   "password",
@@ -25,7 +25,10 @@ export const REDACT_PATHS = [
 export type LogLevel = "silent" | "error" | "warn" | "info" | "debug" | "trace";
 
 /** Structured logs to stderr (never stdout: that is for command output). */
-export function createLogger(level: LogLevel = "warn", destination: NodeJS.WritableStream = process.stderr): Logger {
+export function createLogger(
+  level: LogLevel = "warn",
+  destination: NodeJS.WritableStream = process.stderr,
+): Logger {
   return pino(
     { name: "regkit", level, redact: { paths: REDACT_PATHS, censor: "[REDACTED]" }, base: undefined },
     destination as pino.DestinationStream,
@@ -37,7 +40,11 @@ export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
 
-/** `-v` count to level: warnings by default, then info, debug (request lines), trace (payloads). */
+/**
+ * `-v` count to level. Without `-v` the command line prints only its one-line
+ * error; `-v` adds warnings (retries, rate limits) and info (what was
+ * pushed/pulled), `-vv` request lines, `-vvv` headers.
+ */
 export function levelForVerbosity(verbose: number): LogLevel {
-  return (["warn", "info", "debug", "trace"] as const)[Math.min(3, Math.max(0, verbose))]!;
+  return (["silent", "info", "debug", "trace"] as const)[Math.min(3, Math.max(0, verbose))]!;
 }

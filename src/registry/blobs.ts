@@ -191,7 +191,8 @@ async function* resuming(
       }
       return;
     } catch (error) {
-      if (!isRegkitError(error) || error.category !== "network" || !error.retryable || resumes >= maxResumes) throw error;
+      if (!isRegkitError(error) || error.category !== "network" || !error.retryable || resumes >= maxResumes)
+        throw error;
       source = await reopen(offset);
     }
   }

@@ -4,13 +4,13 @@ import { defaultCredentials } from "../auth/index.js";
 import type { TokenCache } from "../auth/tokenCache.js";
 import { InvalidInputError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
+import { parseRepository, registryEndpoint } from "../core/reference.js";
 import { type CircuitBreakerOptions, circuitBreakerMiddleware } from "../transport/circuitBreaker.js";
+import { createTransport, type HttpClientOptions } from "../transport/index.js";
 import { loggingMiddleware } from "../transport/logging.js";
 import { type RateLimitOptions, RateLimitTracker, rateLimitMiddleware } from "../transport/rateLimit.js";
-import { type RetryOptions, retryMiddleware } from "../transport/retry.js";
-import { parseRepository, registryEndpoint } from "../core/reference.js";
-import { createTransport, type HttpClientOptions } from "../transport/index.js";
 import { discard, headerValue } from "../transport/response.js";
+import { type RetryOptions, retryMiddleware } from "../transport/retry.js";
 import { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, Middleware } from "../transport/types.js";
 import { RegistryContext } from "./context.js";
@@ -87,8 +87,14 @@ export class Registry {
         ...(options.circuitBreaker === false
           ? []
           : [circuitBreakerMiddleware({ ...options.circuitBreaker, ...(logger ? { logger } : {}) })]),
-        rateLimitMiddleware({ tracker: this.rateLimits, ...options.rateLimit, ...(logger ? { logger } : {}) }),
-        ...(options.retry === false ? [] : [retryMiddleware({ ...options.retry, ...(logger ? { logger } : {}) })]),
+        rateLimitMiddleware({
+          tracker: this.rateLimits,
+          ...options.rateLimit,
+          ...(logger ? { logger } : {}),
+        }),
+        ...(options.retry === false
+          ? []
+          : [retryMiddleware({ ...options.retry, ...(logger ? { logger } : {}) })]),
       ];
       const transport = createTransport({
         ...options,

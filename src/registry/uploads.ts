@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import { type Digest, Digester, digestAlgorithm, digestEquals, isDigest } from "../core/digest.js";
 import { DigestMismatchError, InvalidInputError, isRegkitError, ProtocolError } from "../core/errors.js";
 import type { Descriptor } from "../core/manifest.js";
@@ -226,15 +227,14 @@ export class BlobUploader {
       break;
     }
     if (!session) {
-      const started = await this.start(signal ? { signal } : {});
+      const started = await retryTransient(() => this.start(signal ? { signal } : {}), signal);
       if (started.mounted) throw new ProtocolError(`start upload ${this.#repository}: unexpected 201`);
       session = started.session;
     }
     try {
       const chunkSize = options.chunkSize ?? 0;
       if (expected.digest && size !== undefined && chunkSize <= 0) {
-        const body = source instanceof Uint8Array || source instanceof Readable ? source : () => source(0);
-        await session.complete(expected.digest, body, size, signal);
+        await this.#monolithic(session, source, expected.digest, size, options);
         options.onProgress?.(size);
         return { descriptor: { mediaType, digest: expected.digest, size }, via: "upload" };
       }
@@ -256,6 +256,62 @@ export class BlobUploader {
     }
   }
 
+  /**
+   * One PUT with the whole body. If it fails on the way, the registry is
+   * asked how much it kept and the rest is sent from there (bytes and
+   * factories can be re-read from an offset; a one-shot stream cannot).
+   */
+  async #monolithic(
+    session: UploadSession,
+    source: BlobSource,
+    digest: Digest,
+    size: number,
+    options: UploadOptions,
+  ) {
+    const { signal } = options;
+    const from = (offset: number) =>
+      source instanceof Uint8Array
+        ? source.subarray(offset)
+        : source instanceof Readable
+          ? source
+          : () => source(offset);
+    try {
+      await session.complete(digest, from(0), size, signal);
+      return;
+    } catch (error) {
+      if (!isTransient(error) || source instanceof Readable) throw error;
+    }
+    for (let resumes = 0; ; resumes++) {
+      try {
+        const offset = await session.status(signal);
+        if (offset > size)
+          throw new ProtocolError(
+            `upload ${this.#repository}: registry reports more bytes than the blob has`,
+          );
+        // The closing PUT may carry the rest: registries append it at the offset they hold.
+        await session.complete(digest, from(offset), size - offset, signal);
+        return;
+      } catch (error) {
+        // The session may be gone because the failed PUT did complete: then the blob is there.
+        if (isRegkitError(error) && error.category === "not-found" && (await this.#exists(digest, signal)))
+          return;
+        if (!isTransient(error) || resumes >= (options.maxResumes ?? DEFAULT_MAX_RESUMES)) throw error;
+      }
+    }
+  }
+
+  async #exists(digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    const response = await this.#ctx.callAndDiscard({
+      method: "HEAD",
+      path: `/v2/${this.#repository}/blobs/${digest}`,
+      expect: [200, 404],
+      operation: `head blob ${this.#repository}@${digest}`,
+      scopes: [repositoryScope(this.#repository, "pull")],
+      ...(signal ? { signal } : {}),
+    });
+    return response.status === 200;
+  }
+
   async #chunked(
     session: UploadSession,
     source: BlobSource,
@@ -270,11 +326,10 @@ export class BlobUploader {
         : source instanceof Readable
           ? source
           : source(0);
-    let resumes = 0;
     for await (const chunk of rechunk(stream, chunkSize)) {
       digester.update(chunk);
       const chunkStart = digester.size - chunk.byteLength;
-      for (;;) {
+      for (let resumes = 0; ; ) {
         const sent = session.offset - chunkStart;
         try {
           await session.append(chunk.subarray(sent), options.signal);
@@ -302,6 +357,22 @@ export class BlobUploader {
     }
     return { digest, size: digester.size };
   }
+}
+
+/** Failures worth another try: the network, or a registry answering 5xx. */
+function isTransient(error: unknown): boolean {
+  return (
+    isRegkitError(error) && error.retryable && (error.category === "network" || error.category === "server")
+  );
+}
+
+/** Runs `fn` up to three times while it fails transiently (cockatiel: exponential from 200 ms). */
+function retryTransient<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  const policy = retry(handleWhen(isTransient), {
+    maxAttempts: 2,
+    backoff: new ExponentialBackoff({ initialDelay: 200 }),
+  });
+  return policy.execute(fn, signal);
 }
 
 /** Re-slices a stream into chunks of exactly `size` bytes (the last may be shorter). */

@@ -3,11 +3,11 @@ import { authGuard } from "./auth/guard.js";
 import { TokenServer } from "./auth/tokenServer.js";
 import { Users } from "./auth/users.js";
 import { ociError, type RegistryAppOptions, type SimContext } from "./context.js";
+import { FaultInjector } from "./faults.js";
 import { mountBlobs } from "./routes/blobs.js";
 import { mountListings } from "./routes/listing.js";
 import { mountManifests } from "./routes/manifests.js";
 import { mountUploads } from "./routes/uploads.js";
-import { FaultInjector } from "./faults.js";
 import { MemoryStorage } from "./storage.js";
 
 export type { RegistryAppOptions } from "./context.js";
@@ -32,7 +32,11 @@ export function createRegistryApp(options: RegistryAppOptions = {}): {
   };
   const app = new Hono();
   const faults =
-    options.faults instanceof FaultInjector ? options.faults : options.faults ? new FaultInjector(options.faults) : undefined;
+    options.faults instanceof FaultInjector
+      ? options.faults
+      : options.faults
+        ? new FaultInjector(options.faults)
+        : undefined;
   if (faults) app.use(faults.middleware());
   const users = options.users ?? new Users();
   const mode = options.auth ?? "none";

@@ -2,9 +2,9 @@ import type { Context } from "hono";
 import { type Digest, isDigest } from "../core/digest.js";
 import { isValidRepository } from "../core/reference.js";
 import type { AuthMode } from "./auth/guard.js";
-import type { FaultInjector, FaultOptions } from "./faults.js";
 import type { TokenServerOptions } from "./auth/tokenServer.js";
 import type { Users } from "./auth/users.js";
+import type { FaultInjector, FaultOptions } from "./faults.js";
 import type { RegistryStorage } from "./storage.js";
 
 export interface RegistryAppOptions {

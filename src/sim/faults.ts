@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { z } from "zod";
 import { ConfigurationError } from "../core/errors.js";
 
@@ -44,7 +44,9 @@ export function parseFaults(spec: string): FaultRule[] {
   const parsed = z.array(faultRuleSchema).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigurationError(`invalid fault rule at ${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "?"}`);
+    throw new ConfigurationError(
+      `invalid fault rule at ${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "?"}`,
+    );
   }
   return parsed.data;
 }
@@ -75,6 +77,8 @@ export class FaultInjector {
   readonly #random: () => number;
   /** Faults applied so far, by kind, for tests. */
   readonly applied = new Map<string, number>();
+  /** Every request seen, as `METHOD path status`, for tests that count attempts. */
+  readonly log: string[] = [];
 
   constructor(options: FaultOptions) {
     this.#rules = options.rules.map((r) => ({ ...faultRuleSchema.parse(r), applied: 0 }));
@@ -95,11 +99,28 @@ export class FaultInjector {
 
   middleware(): MiddlewareHandler {
     return async (c, next) => {
-      const rule = this.pick(c.req.method, new URL(c.req.url).pathname);
-      if (!rule) return next();
+      const path = new URL(c.req.url).pathname;
+      const rule = this.pick(c.req.method, path);
+      try {
+        return await this.#apply(c, next, rule);
+      } finally {
+        this.log.push(
+          `${c.req.method} ${path} ${c.res.status}${c.req.header("range") ? ` ${c.req.header("range")}` : ""}`,
+        );
+      }
+    };
+  }
+
+  async #apply(c: Context, next: Next, rule: Rule | undefined): Promise<Response | undefined> {
+    {
+      if (!rule) {
+        await next();
+        return undefined;
+      }
       if (rule.kind === "latency") {
         await new Promise((r) => setTimeout(r, rule.delayMs ?? 100));
-        return next();
+        await next();
+        return undefined;
       }
       if (rule.kind === "status") {
         const status = rule.status ?? 503;
@@ -110,16 +131,24 @@ export class FaultInjector {
           headers["ratelimit-remaining"] = "0;w=21600";
         }
         const code = status === 429 ? "TOOMANYREQUESTS" : status === 503 ? "UNAVAILABLE" : "UNKNOWN";
-        return c.body(JSON.stringify({ errors: [{ code, message: `injected ${status}` }] }), status as 500, headers);
+        return c.body(
+          JSON.stringify({ errors: [{ code, message: `injected ${status}` }] }),
+          status as 500,
+          headers,
+        );
       }
       await next();
       const body = c.res.body;
-      if (!body) return;
+      if (!body) return undefined;
       const headers = new Headers(c.res.headers);
       // A truncated body keeps valid framing (no Content-Length), so only the content is short.
       if (rule.kind === "truncate") headers.delete("content-length");
-      c.res = new Response(damaged(body, rule), { status: c.res.status, headers });
-    };
+      const status = c.res.status;
+      // Hono merges the old response's headers into a new one; clear it so Content-Length stays removed.
+      c.res = undefined;
+      c.res = new Response(damaged(body, rule), { status, headers });
+      return undefined;
+    }
   }
 }
 
@@ -150,6 +179,8 @@ function damaged(body: ReadableStream<Uint8Array>, rule: Rule): ReadableStream<U
       }
       if (room > 0) controller.enqueue(value.subarray(0, room));
       await reader.cancel();
+      // Let what was sent reach the client first: a reset after data, not before the headers.
+      if (rule.kind === "reset") await new Promise((r) => setTimeout(r, 25));
       if (rule.kind === "reset") controller.error(new Error("injected connection reset"));
       else controller.close();
     },

@@ -1,4 +1,11 @@
-import { BrokenCircuitError, CircuitState, circuitBreaker, type IBreaker, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
+import {
+  BrokenCircuitError,
+  type CircuitBreakerPolicy,
+  CircuitState,
+  circuitBreaker,
+  handleWhen,
+  type IBreaker,
+} from "cockatiel";
 import type { Logger } from "pino";
 import { CircuitOpenError, isRegkitError } from "../core/errors.js";
 import type { HttpResponse, Middleware } from "./types.js";
@@ -39,7 +46,8 @@ class ProbationBreaker implements IBreaker {
 }
 
 /** Failures are what says the registry is unwell: network errors and 5xx, not 4xx. */
-const isFailure = (error: unknown) => isRegkitError(error) && (error.category === "network" || error.category === "server");
+const isFailure = (error: unknown) =>
+  isRegkitError(error) && (error.category === "network" || error.category === "server");
 
 /**
  * One breaker per registry origin: after repeated failures calls fail fast
@@ -85,7 +93,8 @@ export function circuitBreakerMiddleware(options: CircuitBreakerOptions = {}): M
       try {
         return await entry.policy.execute(() => next(request), request.signal);
       } catch (error) {
-        if (error instanceof BrokenCircuitError) throw new CircuitOpenError(origin, new Date(entry.openedAt + halfOpenAfter));
+        if (error instanceof BrokenCircuitError)
+          throw new CircuitOpenError(origin, new Date(entry.openedAt + halfOpenAfter));
         throw error;
       }
     },

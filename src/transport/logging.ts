@@ -15,7 +15,10 @@ export function loggingMiddleware(logger: Logger): Middleware {
       const url = `${request.url.origin}${request.url.pathname}`;
       const started = performance.now();
       const trace = logger.isLevelEnabled("trace");
-      logger.debug({ method: request.method, url, ...(trace ? { headers: request.headers } : {}) }, "request");
+      logger.debug(
+        { method: request.method, url, ...(trace ? { headers: request.headers } : {}) },
+        "request",
+      );
       try {
         const response = await next(request);
         logger.debug(

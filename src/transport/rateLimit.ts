@@ -47,7 +47,11 @@ export function parseRateLimit(response: HttpResponse, now = new Date()): RateLi
   }
   const limit = Number(headerValue(response, "x-ratelimit-limit"));
   const remaining = Number(headerValue(response, "x-ratelimit-remaining"));
-  if (Number.isFinite(limit) && Number.isFinite(remaining) && headerValue(response, "x-ratelimit-limit") !== undefined) {
+  if (
+    Number.isFinite(limit) &&
+    Number.isFinite(remaining) &&
+    headerValue(response, "x-ratelimit-limit") !== undefined
+  ) {
     const reset = Number(headerValue(response, "x-ratelimit-reset"));
     const resource = headerValue(response, "x-ratelimit-resource");
     return {
@@ -89,7 +93,9 @@ export interface RateLimitOptions {
 
 /** Docker Hub warns at 10 pulls left; GitHub at 80 % used. */
 function nearlyExhausted(state: RateLimitState): boolean {
-  return state.style === "docker" ? state.remaining <= 10 : state.limit > 0 && (state.limit - state.remaining) / state.limit >= 0.8;
+  return state.style === "docker"
+    ? state.remaining <= 10
+    : state.limit > 0 && (state.limit - state.remaining) / state.limit >= 0.8;
 }
 
 function describe(state: RateLimitState): string {
@@ -113,12 +119,18 @@ export function rateLimitMiddleware(options: RateLimitOptions = {}): Middleware 
       if (known && known.remaining === 0 && known.resetAt && known.resetAt.getTime() > Date.now()) {
         const wait = known.resetAt.getTime() - Date.now();
         if (wait > maxWait) {
-          throw new RateLimitError(`${request.url.host}: rate limit exhausted until ${known.resetAt.toISOString()}`, {
-            resetAt: known.resetAt,
-            retryAfterMs: wait,
-          });
+          throw new RateLimitError(
+            `${request.url.host}: rate limit exhausted until ${known.resetAt.toISOString()}`,
+            {
+              resetAt: known.resetAt,
+              retryAfterMs: wait,
+            },
+          );
         }
-        options.logger?.warn({ origin: request.url.origin, waitMs: wait }, "rate limit exhausted: waiting for the reset");
+        options.logger?.warn(
+          { origin: request.url.origin, waitMs: wait },
+          "rate limit exhausted: waiting for the reset",
+        );
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
       const response = await next(request);
@@ -126,7 +138,10 @@ export function rateLimitMiddleware(options: RateLimitOptions = {}): Middleware 
       if (state) {
         tracker.update(state);
         if (nearlyExhausted(state)) {
-          options.logger?.warn({ origin: state.origin, remaining: state.remaining, limit: state.limit }, "rate limit nearly exhausted");
+          options.logger?.warn(
+            { origin: state.origin, remaining: state.remaining, limit: state.limit },
+            "rate limit nearly exhausted",
+          );
         }
       }
       if (response.status !== 429) return response;

@@ -73,14 +73,17 @@ export function retryMiddleware(options: RetryOptions = {}): Middleware {
     const failure = "error" in context.result ? context.result.error : undefined;
     if (failure instanceof RetryableStatus) {
       if (failure.waitMs !== undefined) return failure.waitMs;
-      const base = failure.status === 500 ? (options.serverErrorDelayMs ?? 1000) : (options.unavailableDelayMs ?? 2000);
+      const base =
+        failure.status === 500 ? (options.serverErrorDelayMs ?? 1000) : (options.unavailableDelayMs ?? 2000);
       return jitter(base * 2 ** (context.attempt - 1));
     }
     return jitter(options.networkDelayMs ?? 1000);
   };
 
   const shouldRetry = handleWhen(
-    (error) => error instanceof RetryableStatus || (isRegkitError(error) && error.retryable && error.category === "network"),
+    (error) =>
+      error instanceof RetryableStatus ||
+      (isRegkitError(error) && error.retryable && error.category === "network"),
   );
 
   return {
@@ -88,11 +91,20 @@ export function retryMiddleware(options: RetryOptions = {}): Middleware {
     wrap: (next) => async (request) => {
       if (!canRetry(request)) return next(request);
       // A policy per request keeps retry events attributed to the request they belong to.
-      const policy = retry(shouldRetry, { maxAttempts: maxAttempts - 1, backoff: new DelegateBackoff(delayFor) });
+      const policy = retry(shouldRetry, {
+        maxAttempts: maxAttempts - 1,
+        backoff: new DelegateBackoff(delayFor),
+      });
       policy.onRetry((event) => {
         const reason = "error" in event ? (event.error as Error).message : "result";
         options.logger?.warn(
-          { method: request.method, origin: request.url.origin, attempt: event.attempt, delayMs: event.delay, reason },
+          {
+            method: request.method,
+            origin: request.url.origin,
+            attempt: event.attempt,
+            delayMs: event.delay,
+            reason,
+          },
           "retrying request",
         );
         options.onRetry?.({ request, attempt: event.attempt, delayMs: event.delay, reason });

@@ -14,6 +14,8 @@ interface ServeOptions {
   host: string;
   auth: "none" | "basic" | "token";
   users?: string;
+  faults?: string;
+  faultSeed: number;
 }
 
 export function registerServe(program: Command, io: CliIo): void {
@@ -26,21 +28,31 @@ export function registerServe(program: Command, io: CliIo): void {
       new Option("--auth <mode>", "authentication").choices(["none", "basic", "token"]).default("none"),
     )
     .option("--users <file>", "accounts for basic/token auth: one name:password per line")
+    .option(
+      "--faults <json>",
+      'inject faults: JSON array of rules, e.g. [{"kind":"status","status":503,"probability":0.2}]',
+    )
+    .option("--fault-seed <n>", "seed for probabilistic faults", (v) => Number.parseInt(v, 10), 1)
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       if (options.auth !== "none" && !options.users)
         throw new UsageError(`--auth ${options.auth} needs --users FILE`);
       // Loaded here so that other commands never pay for the server's router.
-      const [{ startRegistryServer }, { Users }] = await Promise.all([
+      const [{ startRegistryServer }, { Users }, { parseFaults }] = await Promise.all([
         import("../../sim/server.js"),
         import("../../sim/auth/users.js"),
+        import("../../sim/faults.js"),
       ]);
+      const faults = options.faults
+        ? { rules: parseFaults(options.faults), seed: options.faultSeed }
+        : undefined;
       const users = options.users ? await Users.fromFile(options.users) : new Users();
       const server = await startRegistryServer({
         host: options.host,
         port: options.port,
         auth: options.auth,
         users,
+        ...(faults ? { faults } : {}),
       });
       const endpoints: Record<string, string> = { registry: server.url };
       if (server.tokenServer) endpoints.token = `${server.url}/token`;

@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { Hono } from "hono";
 import { digestParam, ociError, repositoryParam, type SimContext } from "../context.js";
 
@@ -25,6 +25,25 @@ export function parseRange(
   return start <= end && start < size ? { start, end } : null;
 }
 
+/**
+ * A web stream pulling from a node stream. Readable.toWeb keeps pushing after
+ * the consumer cancels (a client that went away) and then throws from an
+ * event handler; pulling on demand has no such window.
+ */
+function webStream(source: Readable): ReadableStream<Uint8Array> {
+  const chunks = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(value as Uint8Array);
+    },
+    async cancel() {
+      await chunks.return?.();
+    },
+  });
+}
+
 export function mountBlobs(app: Hono, sim: SimContext): void {
   app.on(["GET", "HEAD"], PATH, async (c) => {
     const name = repositoryParam(c);
@@ -44,7 +63,7 @@ export function mountBlobs(app: Hono, sim: SimContext): void {
       return c.body(null, 416, { ...common, "content-range": `bytes */${size}` });
     }
     if (c.req.method === "HEAD") return c.body(null, 200, { ...common, "content-length": String(size) });
-    const stream = Readable.toWeb(sim.storage.readBlob(name, digest, range)) as ReadableStream<Uint8Array>;
+    const stream = webStream(sim.storage.readBlob(name, digest, range));
     if (range) {
       return c.body(stream, 206, {
         ...common,
