@@ -1,3 +1,4 @@
+import { SpanStatusCode, type TracerProvider, trace } from "@opentelemetry/api";
 import { AuthenticationError, isRegkitError, ProtocolError } from "../core/errors.js";
 import { isReplayable } from "../transport/body.js";
 import { discard, headerValue } from "../transport/response.js";
@@ -16,6 +17,8 @@ export interface AuthOptions {
   /** Sends token requests; the same pipeline below auth, so retries and tracing apply. */
   send?: Handler;
   cache?: TokenCache;
+  /** Where `auth.token` spans go (the global provider otherwise). */
+  tracerProvider?: TracerProvider;
   /** Called once per token request actually made (for tests and metrics). */
   onTokenRequest?: (info: { origin: string; service: string | undefined; scopes: string[] }) => void;
 }
@@ -35,6 +38,7 @@ interface OriginState {
  */
 export function authMiddleware(options: AuthOptions = {}): Middleware {
   const cache = options.cache ?? new TokenCache();
+  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer("regkit");
   const policy = options.policy ?? new EndpointPolicy();
   const origins = new Map<string, OriginState>();
 
@@ -77,23 +81,35 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
           return { header: `Bearer ${resolved.credential.token.reveal()}` };
         const token = await cache.get(request.url.origin, service, scopes, () => {
           options.onTokenRequest?.({ origin: request.url.origin, service, scopes });
-          return fetchToken({
-            realm: challenge.params.realm!,
-            service,
-            scopes,
-            credential: resolved?.credential,
-            registry: host,
-            send,
-            policy,
-          }).catch((error: unknown) => {
-            if (isRegkitError(error) && resolved && error.category === "authentication") {
-              throw new AuthenticationError(`${error.message} (credentials from ${resolved.source})`, {
-                status: 401,
-                cause: error,
-              });
-            }
-            throw error;
-          });
+          return tracer.startActiveSpan(
+            "auth.token",
+            { attributes: { "server.address": host, "regkit.scopes": scopes.join(" ") } },
+            (span) =>
+              fetchToken({
+                realm: challenge.params.realm!,
+                service,
+                scopes,
+                credential: resolved?.credential,
+                registry: host,
+                send,
+                policy,
+              })
+                .catch((error: unknown) => {
+                  if (isRegkitError(error) && resolved && error.category === "authentication") {
+                    throw new AuthenticationError(`${error.message} (credentials from ${resolved.source})`, {
+                      status: 401,
+                      cause: error,
+                    });
+                  }
+                  throw error;
+                })
+                .catch((error: unknown) => {
+                  span.recordException(error as Error);
+                  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+                  throw error;
+                })
+                .finally(() => span.end()),
+          );
         });
         return { header: `Bearer ${token.token.reveal()}`, token };
       }

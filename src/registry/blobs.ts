@@ -54,35 +54,39 @@ export class BlobStore {
   }
 
   async head(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<Descriptor> {
-    const response = await this.#ctx.callAndDiscard({
-      method: "HEAD",
-      path: this.#path(digest),
-      expect: [200],
-      operation: `head blob ${this.#repository}@${digest}`,
-      scopes: [repositoryScope(this.#repository, "pull")],
-      ...(options.signal ? { signal: options.signal } : {}),
+    return this.#ctx.operation("blob.head", this.#repository, digest, async () => {
+      const response = await this.#ctx.callAndDiscard({
+        method: "HEAD",
+        path: this.#path(digest),
+        expect: [200],
+        operation: `head blob ${this.#repository}@${digest}`,
+        scopes: [repositoryScope(this.#repository, "pull")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const size = Number(headerValue(response, "content-length"));
+      if (!Number.isSafeInteger(size) || size < 0) {
+        throw new ProtocolError(`head blob ${this.#repository}@${digest}: missing or invalid Content-Length`);
+      }
+      const served = headerValue(response, "docker-content-digest");
+      if (served && isDigest(served) && !digestEquals(served, digest)) {
+        throw new DigestMismatchError(digest, served, "blob");
+      }
+      return { mediaType: "application/octet-stream", digest, size };
     });
-    const size = Number(headerValue(response, "content-length"));
-    if (!Number.isSafeInteger(size) || size < 0) {
-      throw new ProtocolError(`head blob ${this.#repository}@${digest}: missing or invalid Content-Length`);
-    }
-    const served = headerValue(response, "docker-content-digest");
-    if (served && isDigest(served) && !digestEquals(served, digest)) {
-      throw new DigestMismatchError(digest, served, "blob");
-    }
-    return { mediaType: "application/octet-stream", digest, size };
   }
 
   async exists(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const response = await this.#ctx.callAndDiscard({
-      method: "HEAD",
-      path: this.#path(digest),
-      expect: [200, 404],
-      operation: `head blob ${this.#repository}@${digest}`,
-      scopes: [repositoryScope(this.#repository, "pull")],
-      ...(options.signal ? { signal: options.signal } : {}),
+    return this.#ctx.operation("blob.head", this.#repository, digest, async () => {
+      const response = await this.#ctx.callAndDiscard({
+        method: "HEAD",
+        path: this.#path(digest),
+        expect: [200, 404],
+        operation: `head blob ${this.#repository}@${digest}`,
+        scopes: [repositoryScope(this.#repository, "pull")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return response.status === 200;
     });
-    return response.status === 200;
   }
 
   /**
@@ -91,47 +95,50 @@ export class BlobStore {
    * buffered: verification happens as bytes flow.
    */
   async fetch(digest: Digest, options: FetchBlobOptions = {}): Promise<FetchedBlob> {
-    const { range } = options;
-    if (
-      range &&
-      (!Number.isSafeInteger(range.start) || range.start < 0 || (range.end ?? range.start) < range.start)
-    ) {
-      throw new InvalidInputError(`invalid byte range ${range.start}-${range.end ?? ""}`);
-    }
-    const response = await this.#ctx.call({
-      method: "GET",
-      path: this.#path(digest),
-      headers: range ? { range: `bytes=${range.start}-${range.end ?? ""}` } : {},
-      expect: range ? [200, 206] : [200],
-      operation: `get blob ${this.#repository}@${digest}`,
-      scopes: [repositoryScope(this.#repository, "pull")],
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const contentLength = optionalLength(headerValue(response, "content-length"));
-    if (range && response.status === 206) {
-      const want = range.end === undefined ? contentLength : range.end - range.start + 1;
-      if (want === undefined || (contentLength !== undefined && contentLength !== want)) {
-        await discard(response);
-        throw new ProtocolError(
-          `get blob ${this.#repository}@${digest}: range response has an unexpected length`,
-        );
+    return this.#ctx.operation("blob.get", this.#repository, digest, async () => {
+      const { range } = options;
+      if (
+        range &&
+        (!Number.isSafeInteger(range.start) || range.start < 0 || (range.end ?? range.start) < range.start)
+      ) {
+        throw new InvalidInputError(`invalid byte range ${range.start}-${range.end ?? ""}`);
       }
-      return { digest, length: want, stream: pipeline(response.body, new LengthCheck(want), noop) };
-    }
-    // A 200 to a ranged request means the registry ignored the range: serve the
-    // whole blob verified, and let the caller skip what it already has.
-    const size = options.size ?? contentLength;
-    if (options.size !== undefined && contentLength !== undefined && contentLength !== options.size) {
-      await discard(response);
-      throw new SizeMismatchError(options.size, contentLength, "blob");
-    }
-    const verifier = new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
-    const reopen = (offset: number) => this.#resumeAt(digest, offset, options.signal);
-    const body = Readable.from(resuming(response.body, reopen, options.maxResumes ?? DEFAULT_MAX_RESUMES), {
-      objectMode: false,
-      highWaterMark: 1 << 20,
+      const response = await this.#ctx.call({
+        method: "GET",
+        path: this.#path(digest),
+        headers: range ? { range: `bytes=${range.start}-${range.end ?? ""}` } : {},
+        expect: range ? [200, 206] : [200],
+        operation: `get blob ${this.#repository}@${digest}`,
+        scopes: [repositoryScope(this.#repository, "pull")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const contentLength = optionalLength(headerValue(response, "content-length"));
+      if (range && response.status === 206) {
+        const want = range.end === undefined ? contentLength : range.end - range.start + 1;
+        if (want === undefined || (contentLength !== undefined && contentLength !== want)) {
+          await discard(response);
+          throw new ProtocolError(
+            `get blob ${this.#repository}@${digest}: range response has an unexpected length`,
+          );
+        }
+        return { digest, length: want, stream: pipeline(response.body, new LengthCheck(want), noop) };
+      }
+      // A 200 to a ranged request means the registry ignored the range: serve the
+      // whole blob verified, and let the caller skip what it already has.
+      const size = options.size ?? contentLength;
+      if (options.size !== undefined && contentLength !== undefined && contentLength !== options.size) {
+        await discard(response);
+        throw new SizeMismatchError(options.size, contentLength, "blob");
+      }
+      const verifier = new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
+      const reopen = (offset: number) => this.#resumeAt(digest, offset, options.signal);
+      const body = Readable.from(resuming(response.body, reopen, options.maxResumes ?? DEFAULT_MAX_RESUMES), {
+        objectMode: false,
+        highWaterMark: 1 << 20,
+      });
+      verifier.once("end", () => this.#ctx.telemetry.bytes(this.#ctx.registry, "download", verifier.bytes));
+      return { digest, length: size ?? -1, stream: pipeline(body, verifier, noop) };
     });
-    return { digest, length: size ?? -1, stream: pipeline(body, verifier, noop) };
   }
 
   /** Continues a download cut mid-body: `Range` from where it stopped (a 200 is skipped up to there). */
@@ -149,13 +156,15 @@ export class BlobStore {
   }
 
   async delete(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.#ctx.callAndDiscard({
-      method: "DELETE",
-      path: this.#path(digest),
-      expect: [200, 202, 204],
-      operation: `delete blob ${this.#repository}@${digest}`,
-      scopes: [repositoryScope(this.#repository, "delete")],
-      ...(options.signal ? { signal: options.signal } : {}),
+    return this.#ctx.operation("blob.delete", this.#repository, digest, async () => {
+      await this.#ctx.callAndDiscard({
+        method: "DELETE",
+        path: this.#path(digest),
+        expect: [200, 202, 204],
+        operation: `delete blob ${this.#repository}@${digest}`,
+        scopes: [repositoryScope(this.#repository, "delete")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     });
   }
 }

@@ -4,6 +4,7 @@ import { errorFromResponse } from "../core/ociErrors.js";
 import { discard, headerValue, readText } from "../transport/response.js";
 import type { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, HttpMethod, HttpRequest, HttpResponse, RequestBody } from "../transport/types.js";
+import { imageAttributes, Telemetry } from "./telemetry.js";
 
 /** Error bodies are small JSON documents; anything larger is not worth reading. */
 const MAX_ERROR_BODY = 64 * 1024;
@@ -34,6 +35,7 @@ export class RegistryContext {
   readonly endpoint: string;
   readonly send: Handler;
   readonly provider: string | undefined;
+  readonly telemetry: Telemetry;
   readonly #policy: EndpointPolicy;
   #base: Promise<URL> | undefined;
 
@@ -43,12 +45,14 @@ export class RegistryContext {
     policy: EndpointPolicy;
     send: Handler;
     provider?: string;
+    telemetry?: Telemetry;
   }) {
     this.registry = options.registry;
     this.endpoint = options.endpoint;
     this.send = options.send;
     this.provider = options.provider;
     this.#policy = options.policy;
+    this.telemetry = options.telemetry ?? new Telemetry();
     // Validate the host now, so a bad one fails before any request.
     options.policy.baseUrl(options.endpoint);
   }
@@ -102,6 +106,21 @@ export class RegistryContext {
       throw new ProtocolError(`${this.registry}: ${what} points to another origin (${url.origin})`);
     }
     return url;
+  }
+
+  /** Runs a registry operation in its span (`oci.manifest.get` …) with its metrics. */
+  operation<T>(
+    operation: string,
+    repository: string,
+    reference: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    return this.telemetry.operation(
+      this.registry,
+      operation,
+      imageAttributes(this.registry, repository, reference),
+      fn,
+    );
   }
 
   async call(options: CallOptions): Promise<HttpResponse> {

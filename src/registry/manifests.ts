@@ -53,20 +53,29 @@ export class ManifestStore {
 
   /** Raw manifest bytes with a verified digest; the content is not parsed. */
   async fetch(reference: string, options: ManifestRequestOptions = {}): Promise<FetchedManifest> {
-    const response = await this.#ctx.call({
-      method: "GET",
-      path: this.#path(reference),
-      headers: { accept: acceptHeader(options.accept) },
-      expect: [200],
-      operation: `get manifest ${this.#repository}:${reference}`,
-      scopes: [repositoryScope(this.#repository, "pull")],
-      ...(options.signal ? { signal: options.signal } : {}),
+    return this.#ctx.operation("manifest.get", this.#repository, reference, async () => {
+      const response = await this.#ctx.call({
+        method: "GET",
+        path: this.#path(reference),
+        headers: { accept: acceptHeader(options.accept) },
+        expect: [200],
+        operation: `get manifest ${this.#repository}:${reference}`,
+        scopes: [repositoryScope(this.#repository, "pull")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const bytes = await readBytes(response, MAX_MANIFEST_BYTES, "manifest");
+      const digest = verifyManifestDigest(bytes, reference, response);
+      const mediaType = baseMediaType(headerValue(response, "content-type")) ?? declaredMediaType(bytes);
+      if (!mediaType) throw new ProtocolError(`manifest ${this.#repository}:${reference} has no media type`);
+      if (!isDigest(reference)) {
+        this.#ctx.telemetry.transfer(this.#ctx.registry, "pull", {
+          repository: this.#repository,
+          tag: reference,
+          digest,
+        });
+      }
+      return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
     });
-    const bytes = await readBytes(response, MAX_MANIFEST_BYTES, "manifest");
-    const digest = verifyManifestDigest(bytes, reference, response);
-    const mediaType = baseMediaType(headerValue(response, "content-type")) ?? declaredMediaType(bytes);
-    if (!mediaType) throw new ProtocolError(`manifest ${this.#repository}:${reference} has no media type`);
-    return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
   }
 
   /** Fetches and validates a manifest (image or index). */
@@ -81,41 +90,45 @@ export class ManifestStore {
    * on HEAD (some do), so the answer is always verified.
    */
   async head(reference: string, options: ManifestRequestOptions = {}): Promise<Descriptor> {
-    const response = await this.#ctx.call({
-      method: "HEAD",
-      path: this.#path(reference),
-      headers: { accept: acceptHeader(options.accept) },
-      expect: [200],
-      operation: `head manifest ${this.#repository}:${reference}`,
-      scopes: [repositoryScope(this.#repository, "pull")],
-      ...(options.signal ? { signal: options.signal } : {}),
+    return this.#ctx.operation("manifest.head", this.#repository, reference, async () => {
+      const response = await this.#ctx.call({
+        method: "HEAD",
+        path: this.#path(reference),
+        headers: { accept: acceptHeader(options.accept) },
+        expect: [200],
+        operation: `head manifest ${this.#repository}:${reference}`,
+        scopes: [repositoryScope(this.#repository, "pull")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      await discard(response);
+      const header = headerValue(response, "docker-content-digest");
+      const mediaType = baseMediaType(headerValue(response, "content-type"));
+      const size = Number(headerValue(response, "content-length"));
+      const digest = isDigest(reference) ? reference : header && isDigest(header) ? header : undefined;
+      if (!digest || !mediaType || !Number.isSafeInteger(size) || size < 0) {
+        return (await this.fetch(reference, options)).descriptor;
+      }
+      if (header && isDigest(header) && !digestEquals(header, digest)) {
+        throw new DigestMismatchError(digest, header, "manifest");
+      }
+      return { mediaType, digest, size };
     });
-    await discard(response);
-    const header = headerValue(response, "docker-content-digest");
-    const mediaType = baseMediaType(headerValue(response, "content-type"));
-    const size = Number(headerValue(response, "content-length"));
-    const digest = isDigest(reference) ? reference : header && isDigest(header) ? header : undefined;
-    if (!digest || !mediaType || !Number.isSafeInteger(size) || size < 0) {
-      return (await this.fetch(reference, options)).descriptor;
-    }
-    if (header && isDigest(header) && !digestEquals(header, digest)) {
-      throw new DigestMismatchError(digest, header, "manifest");
-    }
-    return { mediaType, digest, size };
   }
 
   async exists(reference: string, options: ManifestRequestOptions = {}): Promise<boolean> {
-    const response = await this.#ctx.call({
-      method: "HEAD",
-      path: this.#path(reference),
-      headers: { accept: acceptHeader(options.accept) },
-      expect: [200, 404],
-      operation: `head manifest ${this.#repository}:${reference}`,
-      scopes: [repositoryScope(this.#repository, "pull")],
-      ...(options.signal ? { signal: options.signal } : {}),
+    return this.#ctx.operation("manifest.head", this.#repository, reference, async () => {
+      const response = await this.#ctx.call({
+        method: "HEAD",
+        path: this.#path(reference),
+        headers: { accept: acceptHeader(options.accept) },
+        expect: [200, 404],
+        operation: `head manifest ${this.#repository}:${reference}`,
+        scopes: [repositoryScope(this.#repository, "pull")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      await discard(response);
+      return response.status === 200;
     });
-    await discard(response);
-    return response.status === 200;
   }
 
   /**
@@ -128,48 +141,57 @@ export class ManifestStore {
     mediaType: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<PushedManifest> {
-    if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-      throw new InvalidInputError(`manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
-    }
-    const algorithm = isDigest(reference) ? digestAlgorithm(reference) : "sha256";
-    const digest = digestOf(bytes, algorithm);
-    if (isDigest(reference) && !digestEquals(reference, digest)) {
-      throw new DigestMismatchError(reference, digest, "manifest");
-    }
-    const response = await this.#ctx.callAndDiscard({
-      method: "PUT",
-      path: this.#path(reference),
-      headers: { "content-type": mediaType },
-      body: bytes,
-      expect: [200, 201, 202, 204],
-      operation: `put manifest ${this.#repository}:${reference}`,
-      scopes: [repositoryScope(this.#repository, "pull", "push")],
-      ...(options.signal ? { signal: options.signal } : {}),
+    return this.#ctx.operation("manifest.put", this.#repository, reference, async () => {
+      if (bytes.byteLength > MAX_MANIFEST_BYTES) {
+        throw new InvalidInputError(`manifest is larger than ${MAX_MANIFEST_BYTES} bytes`);
+      }
+      const algorithm = isDigest(reference) ? digestAlgorithm(reference) : "sha256";
+      const digest = digestOf(bytes, algorithm);
+      if (isDigest(reference) && !digestEquals(reference, digest)) {
+        throw new DigestMismatchError(reference, digest, "manifest");
+      }
+      const response = await this.#ctx.callAndDiscard({
+        method: "PUT",
+        path: this.#path(reference),
+        headers: { "content-type": mediaType },
+        body: bytes,
+        expect: [200, 201, 202, 204],
+        operation: `put manifest ${this.#repository}:${reference}`,
+        scopes: [repositoryScope(this.#repository, "pull", "push")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const served = headerValue(response, "docker-content-digest");
+      if (
+        served &&
+        isDigest(served) &&
+        digestAlgorithm(served) === algorithm &&
+        !digestEquals(served, digest)
+      ) {
+        throw new DigestMismatchError(digest, served, "pushed manifest");
+      }
+      this.#ctx.telemetry.transfer(this.#ctx.registry, "push", {
+        repository: this.#repository,
+        reference,
+        digest,
+      });
+      return {
+        descriptor: { mediaType, digest, size: bytes.byteLength },
+        subjectIndexed: headerValue(response, "oci-subject") !== undefined,
+      };
     });
-    const served = headerValue(response, "docker-content-digest");
-    if (
-      served &&
-      isDigest(served) &&
-      digestAlgorithm(served) === algorithm &&
-      !digestEquals(served, digest)
-    ) {
-      throw new DigestMismatchError(digest, served, "pushed manifest");
-    }
-    return {
-      descriptor: { mediaType, digest, size: bytes.byteLength },
-      subjectIndexed: headerValue(response, "oci-subject") !== undefined,
-    };
   }
 
   /** Deletes by digest (the manifest) or by tag (only the tag, where the registry allows it). */
   async delete(reference: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.#ctx.callAndDiscard({
-      method: "DELETE",
-      path: this.#path(reference),
-      expect: [200, 202, 204],
-      operation: `delete manifest ${this.#repository}:${reference}`,
-      scopes: [repositoryScope(this.#repository, "delete")],
-      ...(options.signal ? { signal: options.signal } : {}),
+    return this.#ctx.operation("manifest.delete", this.#repository, reference, async () => {
+      await this.#ctx.callAndDiscard({
+        method: "DELETE",
+        path: this.#path(reference),
+        expect: [200, 202, 204],
+        operation: `delete manifest ${this.#repository}:${reference}`,
+        scopes: [repositoryScope(this.#repository, "delete")],
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     });
   }
 }

@@ -40,44 +40,46 @@ export class Referrers {
   }
 
   async list(subject: Digest, options: ReferrersOptions = {}): Promise<ReferrersResult> {
-    const first = await this.#ctx.url(`/v2/${this.#repository}/referrers/${subject}`, {
-      artifactType: options.artifactType,
+    return this.#ctx.operation("referrers.list", this.#repository, subject, async () => {
+      const first = await this.#ctx.url(`/v2/${this.#repository}/referrers/${subject}`, {
+        artifactType: options.artifactType,
+      });
+      let unsupported = false;
+      const pages = paged<Descriptor>(
+        first,
+        async (url) => {
+          const response = await this.#ctx.call({
+            method: "GET",
+            path: url,
+            headers: { accept: MediaType.OciIndex },
+            expect: [200, 404],
+            operation: `list referrers ${this.#repository}@${subject}`,
+            scopes: [repositoryScope(this.#repository, "pull")],
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          if (response.status === 404) {
+            unsupported = true;
+            response.body.resume();
+            return { items: [], next: undefined };
+          }
+          const index = parseIndex(await readBytes(response, MAX_MANIFEST_BYTES, "referrers"), response);
+          const filtered = headerValue(response, "oci-filters-applied")?.includes("artifactType") ?? false;
+          const next = nextLinkOf(response);
+          return {
+            items: filterByType(index.manifests, options.artifactType, filtered),
+            next: next ? this.#ctx.sameOriginUrl(next, response.url, "referrers Link") : undefined,
+          };
+        },
+        { what: `referrers of ${this.#repository}@${subject}` },
+      );
+      const referrers = await pages.all();
+      if (!unsupported) return { referrers, source: "api" };
+      const fallback = await this.#fallbackIndex(subject, options.signal);
+      return {
+        referrers: filterByType(fallback?.manifests ?? [], options.artifactType, false),
+        source: "tag-schema",
+      };
     });
-    let unsupported = false;
-    const pages = paged<Descriptor>(
-      first,
-      async (url) => {
-        const response = await this.#ctx.call({
-          method: "GET",
-          path: url,
-          headers: { accept: MediaType.OciIndex },
-          expect: [200, 404],
-          operation: `list referrers ${this.#repository}@${subject}`,
-          scopes: [repositoryScope(this.#repository, "pull")],
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        if (response.status === 404) {
-          unsupported = true;
-          response.body.resume();
-          return { items: [], next: undefined };
-        }
-        const index = parseIndex(await readBytes(response, MAX_MANIFEST_BYTES, "referrers"), response);
-        const filtered = headerValue(response, "oci-filters-applied")?.includes("artifactType") ?? false;
-        const next = nextLinkOf(response);
-        return {
-          items: filterByType(index.manifests, options.artifactType, filtered),
-          next: next ? this.#ctx.sameOriginUrl(next, response.url, "referrers Link") : undefined,
-        };
-      },
-      { what: `referrers of ${this.#repository}@${subject}` },
-    );
-    const referrers = await pages.all();
-    if (!unsupported) return { referrers, source: "api" };
-    const fallback = await this.#fallbackIndex(subject, options.signal);
-    return {
-      referrers: filterByType(fallback?.manifests ?? [], options.artifactType, false),
-      source: "tag-schema",
-    };
   }
 
   /**

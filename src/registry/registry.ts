@@ -1,3 +1,4 @@
+import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import { authMiddleware } from "../auth/authMiddleware.js";
 import type { CredentialProvider } from "../auth/credentials.js";
 import { defaultCredentials } from "../auth/index.js";
@@ -12,10 +13,12 @@ import { type RateLimitOptions, RateLimitTracker, rateLimitMiddleware } from "..
 import { discard, headerValue } from "../transport/response.js";
 import { type RetryOptions, retryMiddleware } from "../transport/retry.js";
 import { EndpointPolicy } from "../transport/scheme.js";
+import { tracingMiddleware } from "../transport/tracing.js";
 import type { Handler, Middleware } from "../transport/types.js";
 import { RegistryContext } from "./context.js";
 import type { PagedIterable } from "./pagination.js";
 import { type ListOptions, listing, Repository } from "./repository.js";
+import { Telemetry } from "./telemetry.js";
 
 export interface RegistryOptions extends HttpClientOptions {
   /** Hosts (with or without port) that may be reached over plain HTTP. Loopback always may. */
@@ -37,6 +40,9 @@ export interface RegistryOptions extends HttpClientOptions {
   rateLimit?: Omit<RateLimitOptions, "tracker" | "logger">;
   /** pino logger (redacting secrets); silent by default. */
   logger?: Logger;
+  /** OpenTelemetry providers; the globally registered ones (no-ops by default) otherwise. */
+  tracerProvider?: TracerProvider;
+  meterProvider?: MeterProvider;
   /** A ready transport to use instead of building one; the caller then owns closing it. */
   transport?: { send: Handler; policy: EndpointPolicy };
 }
@@ -59,8 +65,14 @@ export class Registry {
   readonly #policy: EndpointPolicy;
   readonly #close: (() => Promise<void>) | undefined;
   readonly #contexts = new Map<string, RegistryContext>();
+  readonly #telemetry: Telemetry;
 
   constructor(options: RegistryOptions = {}) {
+    this.#telemetry = new Telemetry({
+      ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
+      ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
     if (options.transport) {
       if (options.middlewares || options.insecureHosts) {
         throw new InvalidInputError(
@@ -79,6 +91,7 @@ export class Registry {
         ...(credentials ? { credentials } : {}),
         ...(options.tokenCache ? { cache: options.tokenCache } : {}),
         ...(options.onTokenRequest ? { onTokenRequest: options.onTokenRequest } : {}),
+        ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
       });
       const logger = options.logger;
       // Outermost first: the breaker sees final outcomes, rate limits see the answer after
@@ -103,6 +116,10 @@ export class Registry {
           ...resilience,
           ...(options.middlewares ?? []),
           auth,
+          tracingMiddleware({
+            ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
+            ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
+          }),
           ...(logger ? [loggingMiddleware(logger)] : []),
         ],
       });
@@ -121,6 +138,7 @@ export class Registry {
         endpoint: registryEndpoint(registry),
         policy: this.#policy,
         send: this.#send,
+        telemetry: this.#telemetry,
       });
       this.#contexts.set(registry, ctx);
     }
@@ -165,6 +183,7 @@ export class Registry {
   catalog(registry: string, options: ListOptions = {}): PagedIterable<string> {
     return listing(this.context(registry), "/v2/_catalog", "repositories", options, {
       operation: "list catalog",
+      repository: "",
       scopes: ["registry:catalog:*"],
     });
   }

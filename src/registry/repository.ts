@@ -42,6 +42,7 @@ export class Repository {
   tags(options: ListOptions = {}): PagedIterable<string> {
     return listing(this.#ctx, `/v2/${this.name}/tags/list`, "tags", options, {
       operation: `list tags ${this.name}`,
+      repository: this.name,
       scopes: [repositoryScope(this.name, "pull")],
     });
   }
@@ -91,7 +92,7 @@ export function listing(
   path: string,
   key: "tags" | "repositories",
   options: ListOptions,
-  call: { operation: string; scopes: string[] },
+  call: { operation: string; scopes: string[]; repository: string },
 ): PagedIterable<string> {
   const first = () =>
     ctx.url(path, {
@@ -100,26 +101,27 @@ export function listing(
     });
   return paged<string>(
     first,
-    async (url) => {
-      const response = await ctx.call({
-        method: "GET",
-        path: url,
-        expect: [200],
-        operation: call.operation,
-        scopes: call.scopes,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      const next = nextLinkOf(response);
-      const body = (await readJson(response, 16 * 1024 * 1024, call.operation)) as Record<
-        string,
-        unknown
-      > | null;
-      const items = body?.[key] ?? [];
-      if (!Array.isArray(items) || !items.every((t) => typeof t === "string")) {
-        throw new ProtocolError(`${call.operation}: response has no "${key}" list of strings`);
-      }
-      return { items, next: next ? ctx.sameOriginUrl(next, response.url, "pagination Link") : undefined };
-    },
+    (url) =>
+      ctx.operation(key === "tags" ? "tags.list" : "catalog.list", call.repository, undefined, async () => {
+        const response = await ctx.call({
+          method: "GET",
+          path: url,
+          expect: [200],
+          operation: call.operation,
+          scopes: call.scopes,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        const next = nextLinkOf(response);
+        const body = (await readJson(response, 16 * 1024 * 1024, call.operation)) as Record<
+          string,
+          unknown
+        > | null;
+        const items = body?.[key] ?? [];
+        if (!Array.isArray(items) || !items.every((t) => typeof t === "string")) {
+          throw new ProtocolError(`${call.operation}: response has no "${key}" list of strings`);
+        }
+        return { items, next: next ? ctx.sameOriginUrl(next, response.url, "pagination Link") : undefined };
+      }),
     { what: call.operation, ...(options.maxPages !== undefined ? { maxPages: options.maxPages } : {}) },
   );
 }

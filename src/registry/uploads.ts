@@ -206,54 +206,62 @@ export class BlobUploader {
     expected: { digest?: Digest; size?: number; mediaType?: string },
     options: UploadOptions = {},
   ): Promise<UploadResult> {
-    const { signal } = options;
-    const mediaType = expected.mediaType ?? "application/octet-stream";
-    if (source instanceof Uint8Array && expected.size !== undefined && expected.size !== source.byteLength) {
-      throw new InvalidInputError(`blob is ${source.byteLength} bytes, expected ${expected.size}`);
-    }
-    const size = expected.size ?? (source instanceof Uint8Array ? source.byteLength : undefined);
-    let session: UploadSession | undefined;
-    for (const from of expected.digest ? (options.mountFrom ?? []) : []) {
-      if (from === this.#repository) continue;
-      const started = await this.start({
-        mount: { digest: expected.digest!, from },
-        ...(signal ? { signal } : {}),
-      });
-      if (started.mounted) {
-        options.onProgress?.(size ?? 0);
-        return { descriptor: { mediaType, digest: expected.digest!, size: size ?? -1 }, via: "mount" };
+    return this.#ctx.operation("blob.upload", this.#repository, expected.digest, async () => {
+      const { signal } = options;
+      const mediaType = expected.mediaType ?? "application/octet-stream";
+      if (
+        source instanceof Uint8Array &&
+        expected.size !== undefined &&
+        expected.size !== source.byteLength
+      ) {
+        throw new InvalidInputError(`blob is ${source.byteLength} bytes, expected ${expected.size}`);
       }
-      session = started.session;
-      break;
-    }
-    if (!session) {
-      const started = await retryTransient(() => this.start(signal ? { signal } : {}), signal);
-      if (started.mounted) throw new ProtocolError(`start upload ${this.#repository}: unexpected 201`);
-      session = started.session;
-    }
-    try {
-      const chunkSize = options.chunkSize ?? 0;
-      if (expected.digest && size !== undefined && chunkSize <= 0) {
-        await this.#monolithic(session, source, expected.digest, size, options);
-        options.onProgress?.(size);
-        return { descriptor: { mediaType, digest: expected.digest, size }, via: "upload" };
+      const size = expected.size ?? (source instanceof Uint8Array ? source.byteLength : undefined);
+      let session: UploadSession | undefined;
+      for (const from of expected.digest ? (options.mountFrom ?? []) : []) {
+        if (from === this.#repository) continue;
+        const started = await this.start({
+          mount: { digest: expected.digest!, from },
+          ...(signal ? { signal } : {}),
+        });
+        if (started.mounted) {
+          options.onProgress?.(size ?? 0);
+          return { descriptor: { mediaType, digest: expected.digest!, size: size ?? -1 }, via: "mount" };
+        }
+        session = started.session;
+        break;
       }
-      const result = await this.#chunked(
-        session,
-        source,
-        expected.digest,
-        chunkSize > 0 ? chunkSize : 8 << 20,
-        options,
-      );
-      if (size !== undefined && result.size !== size) {
-        throw new InvalidInputError(`blob is ${result.size} bytes, expected ${size}`);
+      if (!session) {
+        const started = await retryTransient(() => this.start(signal ? { signal } : {}), signal);
+        if (started.mounted) throw new ProtocolError(`start upload ${this.#repository}: unexpected 201`);
+        session = started.session;
       }
-      await session.complete(result.digest, undefined, 0, signal);
-      return { descriptor: { mediaType, digest: result.digest, size: result.size }, via: "upload" };
-    } catch (error) {
-      await session.cancel().catch(() => undefined);
-      throw error;
-    }
+      try {
+        const chunkSize = options.chunkSize ?? 0;
+        if (expected.digest && size !== undefined && chunkSize <= 0) {
+          await this.#monolithic(session, source, expected.digest, size, options);
+          options.onProgress?.(size);
+          this.#ctx.telemetry.bytes(this.#ctx.registry, "upload", size);
+          return { descriptor: { mediaType, digest: expected.digest, size }, via: "upload" };
+        }
+        const result = await this.#chunked(
+          session,
+          source,
+          expected.digest,
+          chunkSize > 0 ? chunkSize : 8 << 20,
+          options,
+        );
+        if (size !== undefined && result.size !== size) {
+          throw new InvalidInputError(`blob is ${result.size} bytes, expected ${size}`);
+        }
+        await session.complete(result.digest, undefined, 0, signal);
+        this.#ctx.telemetry.bytes(this.#ctx.registry, "upload", result.size);
+        return { descriptor: { mediaType, digest: result.digest, size: result.size }, via: "upload" };
+      } catch (error) {
+        await session.cancel().catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   /**

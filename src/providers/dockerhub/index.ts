@@ -1,4 +1,5 @@
-import { DOCKER_HUB, DOCKER_HUB_ENDPOINT } from "../../core/reference.js";
+import { providerOf } from "../../core/providers.js";
+import { DOCKER_HUB_ENDPOINT } from "../../core/reference.js";
 import type { ProviderInfo } from "../provider.js";
 
 /** Default endpoints of Docker Hub (each is overridable by configuration in the provider issue). */
@@ -8,9 +9,7 @@ export const DOCKER_HUB_DEFAULTS = {
   authUrl: "https://auth.docker.io",
 } as const;
 
-const HOSTS = new Set([DOCKER_HUB, "index.docker.io", DOCKER_HUB_ENDPOINT]);
-
 export const dockerHub: ProviderInfo = {
   id: "dockerhub",
-  matches: (host) => HOSTS.has(host.toLowerCase()),
+  matches: (host) => providerOf(host) === "dockerhub",
 };

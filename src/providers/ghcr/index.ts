@@ -1,3 +1,4 @@
+import { providerOf } from "../../core/providers.js";
 import type { ProviderInfo } from "../provider.js";
 
 export const GHCR_DEFAULTS = {
@@ -8,5 +9,5 @@ export const GHCR_DEFAULTS = {
 
 export const ghcr: ProviderInfo = {
   id: "ghcr",
-  matches: (host) => host.toLowerCase() === GHCR_DEFAULTS.registry,
+  matches: (host) => providerOf(host) === "ghcr",
 };
