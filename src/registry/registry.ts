@@ -73,6 +73,7 @@ export class Registry {
       ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
+    this.#telemetry.observeRateLimits(() => this.rateLimits.all());
     if (options.transport) {
       if (options.middlewares || options.insecureHosts) {
         throw new InvalidInputError(
@@ -99,7 +100,16 @@ export class Registry {
       const resilience: Middleware[] = [
         ...(options.circuitBreaker === false
           ? []
-          : [circuitBreakerMiddleware({ ...options.circuitBreaker, ...(logger ? { logger } : {}) })]),
+          : [
+              circuitBreakerMiddleware({
+                ...options.circuitBreaker,
+                ...(logger ? { logger } : {}),
+                onStateChange: (origin, state) => {
+                  this.#telemetry.circuit(origin, state);
+                  if (options.circuitBreaker) options.circuitBreaker.onStateChange?.(origin, state);
+                },
+              }),
+            ]),
         rateLimitMiddleware({
           tracker: this.rateLimits,
           ...options.rateLimit,
@@ -107,7 +117,16 @@ export class Registry {
         }),
         ...(options.retry === false
           ? []
-          : [retryMiddleware({ ...options.retry, ...(logger ? { logger } : {}) })]),
+          : [
+              retryMiddleware({
+                ...options.retry,
+                ...(logger ? { logger } : {}),
+                onRetry: (info) => {
+                  this.#telemetry.retried(info.request.url.origin);
+                  if (options.retry) options.retry.onRetry?.(info);
+                },
+              }),
+            ]),
       ];
       const transport = createTransport({
         ...options,

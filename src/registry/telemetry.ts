@@ -10,6 +10,7 @@ import {
   type Tracer,
   type TracerProvider,
   trace,
+  type UpDownCounter,
 } from "@opentelemetry/api";
 import { isRegkitError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
@@ -31,6 +32,9 @@ export class Telemetry {
   readonly #errors: Counter;
   readonly #bytes: Counter;
   readonly #transfers: Counter;
+  readonly #retries: Counter;
+  readonly #circuit: UpDownCounter;
+  readonly #meter: Meter;
 
   constructor(
     options: { tracerProvider?: TracerProvider; meterProvider?: MeterProvider; logger?: Logger } = {},
@@ -51,6 +55,37 @@ export class Telemetry {
     this.#bytes = meter.createCounter("regkit.bytes", { description: "Blob bytes moved", unit: "By" });
     this.#transfers = meter.createCounter("regkit.transfers", {
       description: "Image pulls and pushes (manifests)",
+    });
+    this.#retries = meter.createCounter("regkit.retries", { description: "Requests retried" });
+    this.#circuit = meter.createUpDownCounter("regkit.circuit.open", {
+      description: "Open circuit breakers",
+    });
+    this.#meter = meter;
+  }
+
+  retried(origin: string): void {
+    this.#retries.add(1, { provider: providerOf(new URL(origin).host) });
+  }
+
+  circuit(origin: string, state: "open" | "half-open" | "closed"): void {
+    // Counts 1 while a circuit is open (half-open included), back to 0 when it closes.
+    if (state === "open") this.#circuit.add(1, { origin });
+    if (state === "closed") this.#circuit.add(-1, { origin });
+  }
+
+  /** Publishes the last known remaining rate-limit budget per origin as a gauge. */
+  observeRateLimits(read: () => Array<{ origin: string; remaining: number; limit: number }>): void {
+    const gauge = this.#meter.createObservableGauge("regkit.ratelimit.remaining", {
+      description: "Requests left in the current rate-limit window",
+    });
+    gauge.addCallback((result) => {
+      for (const state of read()) {
+        result.observe(state.remaining, {
+          origin: state.origin,
+          limit: state.limit,
+          provider: providerOf(new URL(state.origin).host),
+        });
+      }
     });
   }
 
