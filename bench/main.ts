@@ -6,7 +6,9 @@
  * Work measured (the foundation's operations; copy/pull/push commands come
  * with the copy engine): push of a 4 × 64 MiB gzip-layer image from an OCI
  * layout, pull of its blobs to disk, and `digest` vs `skopeo inspect --raw`
- * as whole commands including Node's start-up.
+ * as whole commands including Node's start-up. One row compares regkit with
+ * itself: the same pull with the full middleware chain and with a bare
+ * transport (its "skopeo" column is the bare pull).
  */
 import { execFile } from "node:child_process";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -18,6 +20,7 @@ import { promisify } from "node:util";
 import { digestHex } from "../src/core/digest.js";
 import { Registry } from "../src/registry/registry.js";
 import { generateImage, writeOciLayout } from "../src/sim/images.js";
+import { createTransport } from "../src/transport/index.js";
 import { startDistribution } from "../test/support/distribution.js";
 
 const run = promisify(execFile);
@@ -57,6 +60,27 @@ function median(values: number[]): number {
 const work = await mkdtemp(join(tmpdir(), "regkit-bench-"));
 const distribution = await startDistribution();
 const registry = new Registry();
+const bareTransport = createTransport();
+const bareRegistry = new Registry({ transport: bareTransport });
+
+/** Pulls an image's blobs into DIR/blobs/sha256 (temp file + rename, verified), four at a time. */
+async function pullTo(client: Registry, repository: string, out: string): Promise<void> {
+  const repo = client.repository(distribution.host, repository);
+  const dir = join(out, "blobs", "sha256");
+  await mkdir(dir, { recursive: true });
+  const manifest = await repo.manifests.get("v1");
+  if (manifest.kind !== "image") throw new Error("expected an image");
+  await writeFile(join(dir, digestHex(manifest.digest)), manifest.bytes);
+  await Promise.all(
+    [manifest.manifest.config, ...manifest.manifest.layers].map(async (d) => {
+      const fetched = await repo.blobs.fetch(d.digest, { size: d.size });
+      const final = join(dir, digestHex(d.digest));
+      await pipeline(fetched.stream, createWriteStream(`${final}.part`));
+      await rename(`${final}.part`, final);
+    }),
+  );
+}
+
 try {
   process.stderr.write(`generating a 4 × ${LAYER_MIB} MiB image…\n`);
   const image = await generateImage({ seed: "bench", layers: 4, layerSize: LAYER_MIB * 1024 * 1024 });
@@ -69,6 +93,7 @@ try {
     "push (OCI layout → registry)": { skopeo: [], regkit: [], regkitCpu: [] },
     "pull (registry → files)": { skopeo: [], regkit: [], regkitCpu: [] },
     "digest (whole command)": { skopeo: [], regkit: [], regkitCpu: [] },
+    "middleware chain: full vs bare (pull)": { skopeo: [], regkit: [], regkitCpu: [] },
   };
   const host = distribution.host;
 
@@ -117,24 +142,19 @@ try {
         )
       ).wallMs,
     );
-    const pulled = await timed(async () => {
-      const repo = registry.repository(host, `bench/regkit-${round}`);
-      const dir = join(work, `regkit-pull-${round}`, "blobs", "sha256");
-      await mkdir(dir, { recursive: true });
-      const manifest = await repo.manifests.get("v1");
-      if (manifest.kind !== "image") throw new Error("expected an image");
-      await writeFile(join(dir, digestHex(manifest.digest)), manifest.bytes);
-      await Promise.all(
-        [manifest.manifest.config, ...manifest.manifest.layers].map(async (d) => {
-          const fetched = await repo.blobs.fetch(d.digest, { size: d.size });
-          const final = join(dir, digestHex(d.digest));
-          await pipeline(fetched.stream, createWriteStream(`${final}.part`));
-          await rename(`${final}.part`, final);
-        }),
-      );
-    });
+    const pulled = await timed(() =>
+      pullTo(registry, `bench/regkit-${round}`, join(work, `regkit-pull-${round}`)),
+    );
     pull.regkit.push(pulled.wallMs);
     pull.regkitCpu.push(pulled.cpuMs);
+    // The same pull through a bare transport (no breaker, rate limits, retry, auth, tracing):
+    // the cost of the middleware chain when nothing goes wrong.
+    const chain = results["middleware chain: full vs bare (pull)"]!;
+    chain.regkit.push(pulled.wallMs);
+    chain.skopeo.push(
+      (await timed(() => pullTo(bareRegistry, `bench/regkit-${round}`, join(work, `bare-pull-${round}`))))
+        .wallMs,
+    );
 
     const digest = results["digest (whole command)"]!;
     digest.skopeo.push(
@@ -169,6 +189,7 @@ try {
   process.stdout.write(`${JSON.stringify({ rounds: ROUNDS, imageBytes: totalBytes, rows }, null, 2)}\n`);
 } finally {
   await registry.close();
+  await bareTransport.close();
   await distribution.stop();
   await rm(work, { recursive: true, force: true });
 }

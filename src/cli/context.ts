@@ -16,14 +16,16 @@ export interface CliIo {
 
 /** Loaded on first use so that `--help`, `--version` and usage errors stay instant. */
 export async function createRegistry(options: GlobalOptions): Promise<Registry> {
-  const [{ Registry }, { createLogger, levelForVerbosity }] = await Promise.all([
-    import("../registry/registry.js"),
-    import("../core/logger.js"),
-  ]);
-  return new Registry({
-    insecureHosts: options.insecureRegistry ?? [],
-    logger: createLogger(levelForVerbosity(options.verbose ?? 0)),
-  });
+  const { Registry } = await import("../registry/registry.js");
+  const verbose = options.verbose ?? 0;
+  // pino is loaded only when something will be logged: a plain command starts faster without it.
+  const logger =
+    verbose > 0
+      ? await import("../core/logger.js").then(({ createLogger, levelForVerbosity }) =>
+          createLogger(levelForVerbosity(verbose)),
+        )
+      : undefined;
+  return new Registry({ insecureHosts: options.insecureRegistry ?? [], ...(logger ? { logger } : {}) });
 }
 
 /** Runs `fn` with a Registry that is closed afterwards, so idle sockets never keep the process alive. */

@@ -132,17 +132,14 @@ export class BlobStore {
       }
       const verifier = new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
       const reopen = (offset: number) => this.#resumeAt(digest, offset, options.signal);
-      const body = Readable.from(resuming(response.body, reopen, options.maxResumes ?? DEFAULT_MAX_RESUMES), {
-        objectMode: false,
-        highWaterMark: 1 << 20,
-      });
+      feedResuming(response.body, verifier, reopen, options.maxResumes ?? DEFAULT_MAX_RESUMES);
       verifier.once("end", () => this.#ctx.telemetry.bytes(this.#ctx.registry, "download", verifier.bytes));
-      return { digest, length: size ?? -1, stream: pipeline(body, verifier, noop) };
+      return { digest, length: size ?? -1, stream: verifier };
     });
   }
 
   /** Continues a download cut mid-body: `Range` from where it stopped (a 200 is skipped up to there). */
-  async #resumeAt(digest: Digest, offset: number, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
+  async #resumeAt(digest: Digest, offset: number, signal?: AbortSignal): Promise<Readable> {
     const response = await this.#ctx.call({
       method: "GET",
       path: this.#path(digest),
@@ -152,7 +149,9 @@ export class BlobStore {
       scopes: [repositoryScope(this.#repository, "pull")],
       ...(signal ? { signal } : {}),
     });
-    return response.status === 206 ? response.body : skip(response.body, offset);
+    return response.status === 206
+      ? response.body
+      : Readable.from(skip(response.body, offset), { objectMode: false });
   }
 
   async delete(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -180,31 +179,37 @@ function noop(): void {}
 const DEFAULT_MAX_RESUMES = 3;
 
 /**
- * Yields a body's chunks; when the connection breaks mid-body, reopens at
- * the offset reached (up to `maxResumes` times), so a flaky network costs a
- * request, not the whole transfer. The digest is checked downstream over
- * everything yielded.
+ * Pipes a body into `sink` (the verifier, so no extra stream sits on the hot
+ * path); when the connection breaks mid-body, reopens at the offset reached
+ * (up to `maxResumes` times), so a flaky network costs a request, not the
+ * whole transfer. The digest is checked by the sink over everything fed.
  */
-async function* resuming(
-  first: AsyncIterable<Buffer>,
-  reopen: (offset: number) => Promise<AsyncIterable<Buffer>>,
+function feedResuming(
+  first: Readable,
+  sink: Transform,
+  reopen: (offset: number) => Promise<Readable>,
   maxResumes: number,
-): AsyncGenerator<Buffer> {
-  let source = first;
+): void {
   let offset = 0;
-  for (let resumes = 0; ; resumes++) {
-    try {
-      for await (const chunk of source) {
-        offset += chunk.byteLength;
-        yield chunk;
+  let resumes = 0;
+  const attach = (source: Readable) => {
+    source.on("data", (chunk: Buffer) => {
+      offset += chunk.byteLength;
+    });
+    source.once("end", () => sink.end());
+    source.once("error", (error) => {
+      source.unpipe(sink);
+      const resumable = isRegkitError(error) && error.category === "network" && error.retryable;
+      if (!resumable || resumes++ >= maxResumes || sink.destroyed) {
+        sink.destroy(error);
+        return;
       }
-      return;
-    } catch (error) {
-      if (!isRegkitError(error) || error.category !== "network" || !error.retryable || resumes >= maxResumes)
-        throw error;
-      source = await reopen(offset);
-    }
-  }
+      reopen(offset).then(attach, (reopenError: unknown) => sink.destroy(reopenError as Error));
+    });
+    sink.once("close", () => source.destroy());
+    source.pipe(sink, { end: false });
+  };
+  attach(first);
 }
 
 async function* skip(body: AsyncIterable<Buffer>, bytes: number): AsyncGenerator<Buffer> {
