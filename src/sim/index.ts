@@ -4,6 +4,7 @@ export { type Access, type Claims, libtrustKeyId, signJwt, verifyJwt } from "./a
 export { TokenServer, type TokenServerOptions } from "./auth/tokenServer.js";
 export { Users } from "./auth/users.js";
 export type { RegistryAppOptions, SimContext } from "./context.js";
+export { type FaultProxy, startFaultProxy } from "./faultProxy.js";
 export { FaultInjector, type FaultOptions, type FaultRule, parseFaults } from "./faults.js";
 export { type OciPage, ociPage } from "./pagination.js";
 export { type RegistryServer, type RegistryServerOptions, startRegistryServer } from "./server.js";
