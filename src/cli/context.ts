@@ -5,6 +5,8 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: number;
   insecureRegistry?: string[];
+  record?: string;
+  replay?: string;
 }
 
 /** What a command needs from its surroundings; tests substitute the streams. */
@@ -25,7 +27,12 @@ export async function createRegistry(options: GlobalOptions): Promise<Registry> 
           createLogger(levelForVerbosity(verbose)),
         )
       : undefined;
-  return new Registry({ insecureHosts: options.insecureRegistry ?? [], ...(logger ? { logger } : {}) });
+  return new Registry({
+    insecureHosts: options.insecureRegistry ?? [],
+    ...(logger ? { logger } : {}),
+    ...(options.record ? { record: options.record } : {}),
+    ...(options.replay ? { replay: options.replay } : {}),
+  });
 }
 
 /** Runs `fn` with a Registry that is closed afterwards, so idle sockets never keep the process alive. */

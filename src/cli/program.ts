@@ -29,6 +29,8 @@ export function buildProgram(io: CliIo): Command {
       "allow plain HTTP to HOST (repeatable; loopback is always allowed)",
       collect,
     )
+    .option("--record <file>", "record every HTTP exchange into a HAR 1.2 cassette (secrets redacted)")
+    .option("--replay <file>", "answer every HTTP exchange from a cassette, without network")
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({

@@ -3,9 +3,10 @@ import { authMiddleware } from "../auth/authMiddleware.js";
 import type { CredentialProvider } from "../auth/credentials.js";
 import { defaultCredentials } from "../auth/index.js";
 import type { TokenCache } from "../auth/tokenCache.js";
-import { InvalidInputError } from "../core/errors.js";
+import { InvalidInputError, InvalidReferenceError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
-import { parseRepository, registryEndpoint } from "../core/reference.js";
+import { isValidRepository, parseRepository, registryEndpoint } from "../core/reference.js";
+import { Recorder, Replayer } from "../transport/cassette.js";
 import { type CircuitBreakerOptions, circuitBreakerMiddleware } from "../transport/circuitBreaker.js";
 import { createTransport, type HttpClientOptions } from "../transport/index.js";
 import { loggingMiddleware } from "../transport/logging.js";
@@ -40,6 +41,10 @@ export interface RegistryOptions extends HttpClientOptions {
   rateLimit?: Omit<RateLimitOptions, "tracker" | "logger">;
   /** pino logger (redacting secrets); silent by default. */
   logger?: Logger;
+  /** Record every HTTP exchange into this HAR 1.2 cassette (written on `close()`). */
+  record?: string;
+  /** Serve every exchange from this cassette instead of the network. */
+  replay?: string;
   /** OpenTelemetry providers; the globally registered ones (no-ops by default) otherwise. */
   tracerProvider?: TracerProvider;
   meterProvider?: MeterProvider;
@@ -66,6 +71,7 @@ export class Registry {
   readonly #close: (() => Promise<void>) | undefined;
   readonly #contexts = new Map<string, RegistryContext>();
   readonly #telemetry: Telemetry;
+  #recorder: Recorder | undefined;
 
   constructor(options: RegistryOptions = {}) {
     this.#telemetry = new Telemetry({
@@ -128,8 +134,16 @@ export class Registry {
               }),
             ]),
       ];
+      if (options.record && options.replay) throw new InvalidInputError("record or replay, not both");
+      this.#recorder = options.record ? new Recorder(options.record) : undefined;
+      const innermost = this.#recorder
+        ? [this.#recorder.middleware()]
+        : options.replay
+          ? [new Replayer(options.replay).middleware()]
+          : [];
       const transport = createTransport({
         ...options,
+        innermost,
         policy,
         middlewares: [
           ...resilience,
@@ -166,7 +180,10 @@ export class Registry {
 
   /** `repository("ghcr.io/acme/app")`, or `repository("127.0.0.1:5000", "a/b")`. */
   repository(nameOrRegistry: string, name?: string): Repository {
-    if (name !== undefined) return new Repository(this.context(nameOrRegistry), name);
+    if (name !== undefined) {
+      if (!isValidRepository(name)) throw new InvalidReferenceError(name, "invalid repository name");
+      return new Repository(this.context(nameOrRegistry), name);
+    }
     const parsed = parseRepository(nameOrRegistry);
     return new Repository(this.context(parsed.registry), parsed.repository);
   }
@@ -208,6 +225,7 @@ export class Registry {
   }
 
   async close(): Promise<void> {
+    await this.#recorder?.save();
     await this.#close?.();
   }
 }

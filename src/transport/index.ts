@@ -5,6 +5,7 @@ import { EndpointPolicy } from "./scheme.js";
 import type { Handler, Middleware } from "./types.js";
 
 export { bodyLength, isReplayable, openBody } from "./body.js";
+export { type Har, type HarEntry, Recorder, Replayer, ReplayMismatchError, redactText } from "./cassette.js";
 export {
   createHttpClient,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -25,6 +26,8 @@ export interface TransportOptions extends HttpClientOptions {
   policy?: EndpointPolicy;
   /** Outermost first; they wrap the redirect policy and the network. */
   middlewares?: Middleware[];
+  /** Below the redirect policy, next to the network: record/replay of wire exchanges. */
+  innermost?: Middleware[];
 }
 
 export interface Transport {
@@ -46,6 +49,7 @@ export function createTransport(options: TransportOptions = {}): Transport {
   const pipeline = new Pipeline(client.handler, [
     ...(options.middlewares ?? []),
     redirectMiddleware({ policy }),
+    ...(options.innermost ?? []),
   ]);
   return { pipeline, policy, send: (request) => pipeline.send(request), close: () => client.close() };
 }
