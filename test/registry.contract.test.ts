@@ -4,6 +4,9 @@
  * 2.8 ignores `n` on tags/list and has no referrers API) the test says so.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { basic, staticCredentials } from "../src/auth/index.js";
@@ -13,6 +16,7 @@ import { MediaType } from "../src/core/mediaTypes.js";
 import { parsePlatform } from "../src/core/platform.js";
 import { Registry, type RegistryOptions } from "../src/registry/registry.js";
 import type { Repository } from "../src/registry/repository.js";
+import { FileStorage } from "../src/sim/fileStorage.js";
 import { type GeneratedImage, generateImage, generateIndex } from "../src/sim/images.js";
 import { startRegistryServer } from "../src/sim/server.js";
 import { type AuthTarget, PASSWORD, startAuthTargets, USER } from "./support/authTargets.js";
@@ -72,6 +76,20 @@ const targets: Record<string, () => Promise<Target>> = {
   embedded: async () => {
     const server = await startRegistryServer({ port: 0 });
     return { name: "embedded", real: false, host: server.host, options: {}, stop: () => server.close() };
+  },
+  "embedded (filesystem storage)": async () => {
+    const dir = await mkdtemp(join(tmpdir(), "regkit-fs-"));
+    const server = await startRegistryServer({ port: 0, storage: new FileStorage(dir) });
+    return {
+      name: "embedded (filesystem storage)",
+      real: false,
+      host: server.host,
+      options: {},
+      stop: async () => {
+        await server.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
   },
   "distribution htpasswd+TLS": () => authTarget("distribution htpasswd+TLS"),
   "distribution token": () => authTarget("distribution token"),

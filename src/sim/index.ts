@@ -6,6 +6,7 @@ export { Users } from "./auth/users.js";
 export type { RegistryAppOptions, SimContext } from "./context.js";
 export { type FaultProxy, startFaultProxy } from "./faultProxy.js";
 export { FaultInjector, type FaultOptions, type FaultRule, parseFaults } from "./faults.js";
+export { FileStorage } from "./fileStorage.js";
 export { type OciPage, ociPage } from "./pagination.js";
 export { type RegistryServer, type RegistryServerOptions, startRegistryServer } from "./server.js";
 export { MemoryStorage, type RegistryStorage, type StoredManifest, type UploadState } from "./storage.js";

@@ -35,6 +35,6 @@ export async function skopeoCopy(src: string, dst: string, extraArgs: string[] =
 }
 
 /** The exact manifest bytes skopeo reads for `ref`. */
-export function skopeoInspectRaw(ref: string): Promise<Buffer> {
-  return skopeo(["inspect", "--raw", "--tls-verify=false", ref]);
+export function skopeoInspectRaw(ref: string, extraArgs: string[] = []): Promise<Buffer> {
+  return skopeo(["inspect", "--raw", "--tls-verify=false", ...extraArgs, ref]);
 }

@@ -14,6 +14,7 @@ interface ServeOptions {
   host: string;
   auth: "none" | "basic" | "token";
   users?: string;
+  storage?: string;
   faults?: string;
   faultSeed: number;
 }
@@ -28,6 +29,7 @@ export function registerServe(program: Command, io: CliIo): void {
       new Option("--auth <mode>", "authentication").choices(["none", "basic", "token"]).default("none"),
     )
     .option("--users <file>", "accounts for basic/token auth: one name:password per line")
+    .option("--storage <dir>", "keep content in DIR (survives restarts) instead of memory")
     .option(
       "--faults <json>",
       'inject faults: JSON array of rules, e.g. [{"kind":"status","status":503,"probability":0.2}]',
@@ -38,10 +40,11 @@ export function registerServe(program: Command, io: CliIo): void {
       if (options.auth !== "none" && !options.users)
         throw new UsageError(`--auth ${options.auth} needs --users FILE`);
       // Loaded here so that other commands never pay for the server's router.
-      const [{ startRegistryServer }, { Users }, { parseFaults }] = await Promise.all([
+      const [{ startRegistryServer }, { Users }, { parseFaults }, { FileStorage }] = await Promise.all([
         import("../../sim/server.js"),
         import("../../sim/auth/users.js"),
         import("../../sim/faults.js"),
+        import("../../sim/fileStorage.js"),
       ]);
       const faults = options.faults
         ? { rules: parseFaults(options.faults), seed: options.faultSeed }
@@ -53,6 +56,7 @@ export function registerServe(program: Command, io: CliIo): void {
         auth: options.auth,
         users,
         ...(faults ? { faults } : {}),
+        ...(options.storage ? { storage: new FileStorage(options.storage) } : {}),
       });
       const endpoints: Record<string, string> = { registry: server.url };
       if (server.tokenServer) endpoints.token = `${server.url}/token`;
