@@ -49,6 +49,7 @@ export function createRegistryApp(options: RegistryAppOptions = {}): {
   });
   app.use("/v2/*", authGuard(mode, users, tokenServer));
   app.use("/v2", authGuard(mode, users, tokenServer));
+  for (const fake of options.providers ?? []) fake.mount(app, sim);
   app.get("/v2/", (c) => c.json({}));
   app.get("/v2", (c) => c.json({}));
   mountListings(app, sim);

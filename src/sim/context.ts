@@ -5,6 +5,7 @@ import type { AuthMode } from "./auth/guard.js";
 import type { TokenServerOptions } from "./auth/tokenServer.js";
 import type { Users } from "./auth/users.js";
 import type { FaultInjector, FaultOptions } from "./faults.js";
+import type { ProviderFake } from "./providers.js";
 import type { RegistryStorage } from "./storage.js";
 
 export interface RegistryAppOptions {
@@ -27,6 +28,8 @@ export interface RegistryAppOptions {
   tokenServer?: Omit<TokenServerOptions, "users">;
   /** Injected faults (status bursts, latency, resets, truncation, trickling). */
   faults?: FaultOptions | FaultInjector;
+  /** Provider API fakes mounted beside the registry, reading the same storage. */
+  providers?: ProviderFake[];
 }
 
 export interface SimContext {

@@ -8,5 +8,18 @@ export { type FaultProxy, startFaultProxy } from "./faultProxy.js";
 export { FaultInjector, type FaultOptions, type FaultRule, parseFaults } from "./faults.js";
 export { FileStorage } from "./fileStorage.js";
 export { type OciPage, ociPage } from "./pagination.js";
+export {
+  dockerHubError,
+  dockerHubRateLimitHeaders,
+  githubError,
+  githubRateLimitHeaders,
+  googleError,
+  linkHeaderPage,
+  loadProviderFakes,
+  PROVIDER_FAKES,
+  type ProviderFake,
+  pageNumberPage,
+  pageTokenPage,
+} from "./providers.js";
 export { type RegistryServer, type RegistryServerOptions, startRegistryServer } from "./server.js";
 export { MemoryStorage, type RegistryStorage, type StoredManifest, type UploadState } from "./storage.js";

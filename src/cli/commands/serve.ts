@@ -15,6 +15,7 @@ interface ServeOptions {
   auth: "none" | "basic" | "token";
   users?: string;
   storage?: string;
+  providers?: string;
   faults?: string;
   faultSeed: number;
 }
@@ -30,6 +31,7 @@ export function registerServe(program: Command, io: CliIo): void {
     )
     .option("--users <file>", "accounts for basic/token auth: one name:password per line")
     .option("--storage <dir>", "keep content in DIR (survives restarts) instead of memory")
+    .option("--providers <list>", "also serve these provider API fakes (comma-separated)")
     .option(
       "--faults <json>",
       'inject faults: JSON array of rules, e.g. [{"kind":"status","status":503,"probability":0.2}]',
@@ -40,12 +42,20 @@ export function registerServe(program: Command, io: CliIo): void {
       if (options.auth !== "none" && !options.users)
         throw new UsageError(`--auth ${options.auth} needs --users FILE`);
       // Loaded here so that other commands never pay for the server's router.
-      const [{ startRegistryServer }, { Users }, { parseFaults }, { FileStorage }] = await Promise.all([
-        import("../../sim/server.js"),
-        import("../../sim/auth/users.js"),
-        import("../../sim/faults.js"),
-        import("../../sim/fileStorage.js"),
-      ]);
+      const [{ startRegistryServer }, { Users }, { parseFaults }, { FileStorage }, { loadProviderFakes }] =
+        await Promise.all([
+          import("../../sim/server.js"),
+          import("../../sim/auth/users.js"),
+          import("../../sim/faults.js"),
+          import("../../sim/fileStorage.js"),
+          import("../../sim/providers.js"),
+        ]);
+      const providers = await loadProviderFakes(
+        (options.providers ?? "")
+          .split(",")
+          .map((p) => p.trim())
+          .filter(Boolean),
+      );
       const faults = options.faults
         ? { rules: parseFaults(options.faults), seed: options.faultSeed }
         : undefined;
@@ -57,9 +67,13 @@ export function registerServe(program: Command, io: CliIo): void {
         users,
         ...(faults ? { faults } : {}),
         ...(options.storage ? { storage: new FileStorage(options.storage) } : {}),
+        providers,
       });
       const endpoints: Record<string, string> = { registry: server.url };
       if (server.tokenServer) endpoints.token = `${server.url}/token`;
+      for (const fake of providers) {
+        for (const [name, path] of Object.entries(fake.endpoints)) endpoints[name] = `${server.url}${path}`;
+      }
       if (globals.json) io.stdout.write(`${JSON.stringify(endpoints)}\n`);
       else for (const [name, url] of Object.entries(endpoints)) writeLine(io, `${name} ${url}`);
       await new Promise<void>((resolve) => {
