@@ -302,3 +302,61 @@ describe("embedded registry", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
+
+describe("bad input leaves storage unchanged", () => {
+  it("answers path tricks, bad ranges, unknown sessions and broken manifests with OCI errors", async () => {
+    const s = await startRegistryServer();
+    try {
+      const before = await s.storage.repositories();
+      const raw = (path: string, init?: RequestInit) => fetch(`${s.url}${path}`, init);
+      const code = async (res: Response) => [
+        res.status,
+        ((await res.json()) as { errors: Array<{ code: string }> }).errors[0]?.code,
+      ];
+      expect(await code(await raw("/v2/a/..%2F..%2Fetc/manifests/v1"))).toEqual([400, "NAME_INVALID"]);
+      expect(await code(await raw("/v2/a/%2E%2E%2Fb/manifests/v1"))).toEqual([400, "NAME_INVALID"]);
+      expect(await code(await raw("/v2/UPPER/blobs/uploads/", { method: "POST" }))).toEqual([
+        400,
+        "NAME_INVALID",
+      ]);
+      expect(
+        await code(
+          await raw("/v2/ok/blobs/uploads/00000000-0000-4000-8000-000000000000", {
+            method: "PATCH",
+            body: "x",
+          }),
+        ),
+      ).toEqual([404, "BLOB_UPLOAD_UNKNOWN"]);
+      expect(await code(await raw("/v2/ok/blobs/uploads/not-a-uuid/../../x", { method: "PUT" }))).toEqual([
+        404,
+        "NOT_FOUND",
+      ]);
+      const session = (await raw("/v2/ok/blobs/uploads/", { method: "POST" })).headers.get("location")!;
+      expect(
+        (await raw(session, { method: "PATCH", headers: { "content-range": "5-2" }, body: "x" })).status,
+      ).toBe(416);
+      expect(
+        (await raw(session, { method: "PATCH", headers: { "content-range": "garbage" }, body: "x" })).status,
+      ).toBe(416);
+      expect(await code(await raw(`${session}?digest=sha256:bad`, { method: "PUT" }))).toEqual([
+        400,
+        "DIGEST_INVALID",
+      ]);
+      const manifest = (body: string) =>
+        raw("/v2/ok/manifests/v1", {
+          method: "PUT",
+          headers: { "content-type": MediaType.OciManifest },
+          body,
+        });
+      expect(await code(await manifest("{broken"))).toEqual([400, "MANIFEST_INVALID"]);
+      expect(
+        await code(await manifest(JSON.stringify({ schemaVersion: 2, config: {}, layers: [] }))),
+      ).toEqual([400, "MANIFEST_INVALID"]);
+      expect(await code(await manifest(" ".repeat(4 * 1024 * 1024 + 1)))).toEqual([413, "SIZE_INVALID"]);
+      expect(await s.storage.repositories()).toEqual(before);
+      expect(await s.storage.tags("ok")).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});

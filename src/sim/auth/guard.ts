@@ -9,13 +9,23 @@ export type AuthMode = "none" | "basic" | "token";
 /** Requests whose mount source the caller may not read: they get an upload session instead. */
 export const mountDenied = new WeakSet<Request>();
 
+const ENDPOINT =
+  /^\/v2\/(.+)\/(?:manifests\/[^/]+|blobs\/uploads\/?[^/]*|blobs\/[^/]+|tags\/list|referrers\/[^/]+)$/;
+
 /** The access a request needs, derived from its method and path as distribution does. */
 export function requiredAccess(method: string, path: string, query: URLSearchParams): Access[] {
   if (path === "/v2/" || path === "/v2") return [];
   if (path === "/v2/_catalog") return [{ type: "registry", name: "catalog", actions: ["*"] }];
-  const match = /^\/v2\/(.+?)\/(manifests|blobs|tags|referrers)\//.exec(path);
+  // Greedy, with the full endpoint suffix, exactly as the router matches: a lazy match
+  // would check `/v2/a/manifests/x/manifests/v1` against `a` while it writes `a/manifests/x`.
+  const match = ENDPOINT.exec(path);
   if (!match) return [];
-  const name = match[1]!;
+  let name: string;
+  try {
+    name = decodeURIComponent(match[1]!); // the router decodes parameters; check what it will use
+  } catch {
+    return [{ type: "repository", name: "\u0000invalid", actions: ["*"] }];
+  }
   const action = method === "GET" || method === "HEAD" ? "pull" : method === "DELETE" ? "delete" : "push";
   const needs: Access[] = [
     { type: "repository", name, actions: action === "push" ? ["pull", "push"] : [action] },
