@@ -172,11 +172,18 @@ export function toTransportError(error: unknown, request: HttpRequest): RegkitEr
   if (code?.startsWith("HPE_") || code === "UND_ERR_HEADERS_OVERFLOW" || code === "UND_ERR_INFO") {
     return new ProtocolError(`${where}: malformed HTTP response`, { cause: error, retryable: true });
   }
-  if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     return new NetworkError(
       `${where}: TLS verification failed (${code}); trust the CA with NODE_EXTRA_CA_CERTS or use --insecure-registry for plain HTTP`,
       { cause: error, retryable: false, code: "TLS" },
     );
+  }
+  if (code && /SSL|TLS/.test(code)) {
+    return new NetworkError(`${where}: TLS handshake failed (${code}); the server may not speak HTTPS`, {
+      cause: error,
+      retryable: false,
+      code: "TLS",
+    });
   }
   const reason = code && NETWORK_CODES.has(code) ? code : (err?.message ?? "request failed").slice(0, 200);
   return new NetworkError(`${where}: ${reason}`, { cause: error });
