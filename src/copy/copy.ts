@@ -1,0 +1,199 @@
+import type { Digest } from "../core/digest.js";
+import { isRegkitError, RegkitError } from "../core/errors.js";
+import { type Descriptor, type ParsedManifest, parseManifest } from "../core/manifest.js";
+import { type Platform, selectPlatform } from "../core/platform.js";
+import { isMounter, isReferrerLister, type Store } from "../store/store.js";
+import { Semaphore } from "./semaphore.js";
+
+export interface CopyOptions {
+  /** Copy only this platform's manifest out of an index (the result is that image). */
+  platform?: Platform;
+  /** Copy every platform of an index (the default when no platform is given). */
+  allPlatforms?: boolean;
+  /** Also copy manifests that refer to what is copied (signatures, SBOMs, attestations), recursively. */
+  referrers?: boolean;
+  /** Blob transfers at once (default 4: two cores, and the registry needs CPU too). */
+  concurrency?: number;
+  onProgress?: (event: CopyProgress) => void;
+}
+
+export type CopyProgress =
+  | { type: "blob"; digest: Digest; size: number; state: "skipped" | "mounted" | "started" | "done" }
+  | { type: "bytes"; digest: Digest; bytes: number }
+  | { type: "manifest"; digest: Digest; mediaType: string };
+
+export interface CopyResult {
+  /** What the destination now holds under the tag: the source root, or the chosen platform's manifest. */
+  descriptor: Descriptor;
+  manifests: number;
+  blobs: { copied: number; skipped: number; mounted: number };
+  /** Blob bytes actually moved (skipped and mounted blobs move none). */
+  bytes: number;
+}
+
+/** Which side of a copy failed, and on what. */
+export class CopyError extends RegkitError {
+  readonly origin: "source" | "destination";
+  constructor(origin: "source" | "destination", what: string, cause: unknown) {
+    const base = isRegkitError(cause) ? cause : undefined;
+    super(`copy failed at the ${origin} (${what}): ${(cause as Error)?.message ?? String(cause)}`, {
+      code: base?.code ?? "COPY_FAILED",
+      category: base?.category ?? "server",
+      retryable: base?.retryable ?? false,
+      cause,
+    });
+    this.origin = origin;
+  }
+}
+
+const DEFAULT_CONCURRENCY = 4;
+
+/**
+ * Copies an image (or index, or artifact) between any two stores: children
+ * before parents, so a reader never finds a tag pointing at missing content;
+ * blobs the destination has are skipped, blobs in a sibling repository of
+ * the same registry are mounted, blobs shared by platforms move once; bytes
+ * stream from source to destination and are verified on arrival; manifests
+ * keep their exact bytes, so every digest stays the same.
+ */
+export async function copy(
+  source: Store,
+  reference: string,
+  destination: Store,
+  tag: string | undefined,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
+  const run = new CopyRun(source, destination, options);
+  const root = await side("source", `resolve ${reference}`, () => source.resolve(reference));
+  const descriptor = await run.node(root, tag, true);
+  return { descriptor, manifests: run.manifests, blobs: run.counts, bytes: run.bytes };
+}
+
+async function side<T>(origin: "source" | "destination", what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof CopyError) throw error;
+    throw new CopyError(origin, what, error);
+  }
+}
+
+class CopyRun {
+  readonly counts = { copied: 0, skipped: 0, mounted: 0 };
+  bytes = 0;
+  manifests = 0;
+  readonly #blobs = new Map<string, Promise<void>>();
+  readonly #nodes = new Map<string, Promise<Descriptor>>();
+  readonly #limit: Semaphore;
+
+  constructor(
+    readonly source: Store,
+    readonly destination: Store,
+    readonly options: CopyOptions,
+  ) {
+    this.#limit = new Semaphore(options.concurrency ?? DEFAULT_CONCURRENCY);
+  }
+
+  /** Copies a manifest and everything below it; `root` marks the one the tag goes on. */
+  async node(descriptor: Descriptor, tag: string | undefined, root: boolean): Promise<Descriptor> {
+    const key = `${descriptor.digest} ${tag ?? ""}`;
+    let pending = this.#nodes.get(key);
+    if (!pending) {
+      pending = this.#copyNode(descriptor, tag, root);
+      this.#nodes.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #copyNode(descriptor: Descriptor, tag: string | undefined, root: boolean): Promise<Descriptor> {
+    const bytes = await side("source", `manifest ${descriptor.digest}`, () =>
+      this.source.fetchManifest(descriptor),
+    );
+    const parsed: ParsedManifest = parseManifest(bytes, descriptor.mediaType);
+    if (parsed.kind === "index" && root && this.options.platform && !this.options.allPlatforms) {
+      // One platform asked: the destination gets that image, under the tag.
+      const child = selectPlatform(parsed.manifest.manifests, this.options.platform);
+      return this.node({ mediaType: child.mediaType, digest: child.digest, size: child.size }, tag, true);
+    }
+    if (parsed.kind === "index") {
+      await Promise.all(
+        parsed.manifest.manifests.map((child) =>
+          this.node({ mediaType: child.mediaType, digest: child.digest, size: child.size }, undefined, false),
+        ),
+      );
+    } else {
+      await Promise.all([parsed.manifest.config, ...parsed.manifest.layers].map((blob) => this.#blob(blob)));
+    }
+    const exact: Descriptor = {
+      mediaType: descriptor.mediaType,
+      digest: descriptor.digest,
+      size: descriptor.size,
+    };
+    await side("destination", `manifest ${descriptor.digest}`, () =>
+      this.destination.pushManifest(exact, bytes, tag),
+    );
+    this.manifests++;
+    this.options.onProgress?.({
+      type: "manifest",
+      digest: descriptor.digest,
+      mediaType: descriptor.mediaType,
+    });
+    if (this.options.referrers && isReferrerLister(this.source)) {
+      const referrers = await side("source", `referrers of ${descriptor.digest}`, () =>
+        (this.source as Store & { referrers(d: Descriptor): Promise<Descriptor[]> }).referrers(exact),
+      );
+      await Promise.all(
+        referrers.map((r) =>
+          this.node({ mediaType: r.mediaType, digest: r.digest, size: r.size }, undefined, false),
+        ),
+      );
+    }
+    return exact;
+  }
+
+  /** Each blob once per run, however many manifests share it. */
+  #blob(blob: Descriptor): Promise<void> {
+    let pending = this.#blobs.get(blob.digest);
+    if (!pending) {
+      pending = this.#limit.run(() => this.#transfer(blob));
+      this.#blobs.set(blob.digest, pending);
+    }
+    return pending;
+  }
+
+  async #transfer(blob: Descriptor): Promise<void> {
+    const progress = this.options.onProgress;
+    if (await side("destination", `blob ${blob.digest}`, () => this.destination.exists(blob))) {
+      this.counts.skipped++;
+      progress?.({ type: "blob", digest: blob.digest, size: blob.size, state: "skipped" });
+      return;
+    }
+    if (
+      isMounter(this.destination) &&
+      (await side("destination", `mount ${blob.digest}`, () =>
+        (this.destination as Store & { mount(d: Descriptor, s: Store): Promise<boolean> }).mount(
+          blob,
+          this.source,
+        ),
+      ))
+    ) {
+      this.counts.mounted++;
+      progress?.({ type: "blob", digest: blob.digest, size: blob.size, state: "mounted" });
+      return;
+    }
+    progress?.({ type: "blob", digest: blob.digest, size: blob.size, state: "started" });
+    await side("destination", `blob ${blob.digest}`, () =>
+      this.destination.pushBlob(blob, async (offset) => {
+        const stream = await side("source", `blob ${blob.digest}`, () => this.source.fetchBlob(blob, offset));
+        if (progress)
+          stream.on("data", (chunk: Buffer) =>
+            progress({ type: "bytes", digest: blob.digest, bytes: chunk.byteLength }),
+          );
+        return stream;
+      }),
+    );
+    this.counts.copied++;
+    this.bytes += blob.size;
+    progress?.({ type: "blob", digest: blob.digest, size: blob.size, state: "done" });
+  }
+}
