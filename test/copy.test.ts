@@ -215,3 +215,40 @@ describe("copy", () => {
     );
   });
 });
+
+describe("regkit copy, pull, push", () => {
+  const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
+  const regkit = async (...args: string[]) => {
+    const { execFile } = await import("node:child_process");
+    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+      ),
+    );
+  };
+
+  it("copies, pulls to a layout skopeo reads, pushes it back, and reports in JSON", async () => {
+    const src = `${distribution}/copy/${run}/src:v1`;
+    const copied = await regkit("copy", src, `${embedded.host}/cli/${run}/copy:v1`);
+    expect(copied.code).toBe(0);
+    expect(copied.stdout).toMatch(new RegExp(`${content.index.digest}: ${blobCount()} blobs copied`));
+    const layout = join(dir, "cli-pull");
+    expect((await regkit("pull", src, layout)).code).toBe(0);
+    expect((await skopeoInspectRaw(`oci:${layout}:v1`)).equals(content.index.bytes)).toBe(true);
+    const pushed = await regkit("--json", "push", layout, `${embedded.host}/cli/${run}/pushed:v2`);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({
+      tag: "v2",
+      descriptor: { digest: content.index.digest },
+      manifests: 3,
+    });
+    const again = await regkit("--json", "copy", src, `${embedded.host}/cli/${run}/copy:v1`);
+    expect(JSON.parse(again.stdout).bytes).toBe(0);
+    const missing = await regkit(
+      "copy",
+      `oci:${join(dir, "nothing")}:v1`,
+      `${embedded.host}/cli/${run}/x:v1`,
+    );
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^regkit: copy failed at the source/);
+  });
+});

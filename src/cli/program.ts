@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { exitCodeFor, isRegkitError } from "../core/errors.js";
 import { registerBlob } from "./commands/blob.js";
+import { registerCopy } from "./commands/copy.js";
 import { registerDigest } from "./commands/digest.js";
 import { registerList } from "./commands/list.js";
 import { registerLogin } from "./commands/login.js";
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo): Command {
   registerDigest(program, io);
   registerList(program, io);
   registerBlob(program, io);
+  registerCopy(program, io);
   registerServe(program, io);
   registerLogin(program, io);
   for (const command of program.commands) inheritOutput(command, program);

@@ -1,0 +1,110 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { parsePlatform } from "../../core/platform.js";
+import type { Registry } from "../../registry/registry.js";
+import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
+import { progressLine } from "../progress.js";
+
+interface CopyFlags {
+  allPlatforms?: boolean;
+  platform?: string;
+  referrers?: boolean;
+  concurrency?: number;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError("must be an integer from 1 to 64");
+  return n;
+}
+
+async function runCopy(
+  io: CliIo,
+  globals: GlobalOptions,
+  from: string,
+  to: string,
+  flags: CopyFlags,
+): Promise<void> {
+  // Loaded on use: the copy engine and the stores stay out of other commands' start-up.
+  const [{ copy }, { parseStoreReference }] = await Promise.all([
+    import("../../copy/copy.js"),
+    import("../storeReference.js"),
+  ]);
+  await withRegistry(globals, async (registry: Registry) => {
+    const source = parseStoreReference(from, () => registry);
+    const destination = parseStoreReference(to, () => registry);
+    const tag = destination.tag ?? source.tag;
+    const progress = progressLine(io);
+    const started = performance.now();
+    const result = await copy(source.store, source.reference, destination.store, tag, {
+      ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
+      ...(flags.allPlatforms ? { allPlatforms: true } : {}),
+      ...(flags.referrers ? { referrers: true } : {}),
+      ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+      ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+    }).finally(() => progress.done());
+    const seconds = (performance.now() - started) / 1000;
+    if (globals.json) {
+      writeJson(io, {
+        source: source.store.name,
+        destination: destination.store.name,
+        tag: tag ?? null,
+        ...result,
+        seconds,
+      });
+      return;
+    }
+    const { copied, mounted, skipped } = result.blobs;
+    writeLine(
+      io,
+      `${source.store.name} → ${destination.store.name}${tag ? `:${tag}` : ""} ${result.descriptor.digest}: ` +
+        `${copied} blobs copied (${(result.bytes / 1e6).toFixed(1)} MB), ${mounted} mounted, ${skipped} already there, ` +
+        `${result.manifests} manifests, ${seconds.toFixed(2)} s`,
+    );
+  });
+}
+
+export function registerCopy(program: Command, io: CliIo): void {
+  const withCopyFlags = (command: Command) =>
+    command
+      .option("--all-platforms", "copy every platform of an index (the default without --platform)")
+      .option("--platform <os/arch[/variant]>", "copy only this platform's image out of an index")
+      .option("--referrers", "also copy signatures, SBOMs and attestations that refer to the image")
+      .option("--concurrency <n>", "blob transfers at once (default 4)", positive);
+
+  withCopyFlags(
+    program
+      .command("copy")
+      .description("copy an image between registries and OCI layouts (oci:DIR[:TAG]), skipping what is there")
+      .argument("<src>", "source: registry reference or oci:DIR[:TAG]")
+      .argument("<dst>", "destination: registry reference or oci:DIR[:TAG]"),
+  ).action((src: string, dst: string, flags: CopyFlags, command: Command) =>
+    runCopy(io, command.optsWithGlobals<GlobalOptions>(), src, dst, flags),
+  );
+
+  withCopyFlags(
+    program
+      .command("pull")
+      .description("copy an image from a registry into an OCI layout directory")
+      .argument("<ref>", "registry reference")
+      .argument("<dir>", "OCI layout directory (created if needed)"),
+  ).action((ref: string, dir: string, flags: CopyFlags, command: Command) =>
+    runCopy(io, command.optsWithGlobals<GlobalOptions>(), ref, `oci:${dir}`, flags),
+  );
+
+  withCopyFlags(
+    program
+      .command("push")
+      .description("copy an image from an OCI layout directory (oci:DIR[:TAG] or DIR) to a registry")
+      .argument("<dir>", "OCI layout directory, optionally oci:DIR:TAG")
+      .argument("<ref>", "registry reference"),
+  ).action((dir: string, ref: string, flags: CopyFlags, command: Command) =>
+    runCopy(
+      io,
+      command.optsWithGlobals<GlobalOptions>(),
+      dir.startsWith("oci:") ? dir : `oci:${dir}`,
+      ref,
+      flags,
+    ),
+  );
+}

@@ -1,0 +1,50 @@
+import { type Digest, isDigest } from "../core/digest.js";
+import { UsageError } from "../core/errors.js";
+import { parseReference, referenceTarget } from "../core/reference.js";
+import type { Registry } from "../registry/registry.js";
+import { OciLayoutStore } from "../store/ociLayoutStore.js";
+import { RemoteStore } from "../store/remoteStore.js";
+import type { Store } from "../store/store.js";
+
+export interface StoreReference {
+  store: Store;
+  /** What to resolve in the store: a tag, a digest, or "" for a layout's only image. */
+  reference: string;
+  /** The tag named, if any (the destination's tag). */
+  tag: string | undefined;
+  digest: Digest | undefined;
+}
+
+/**
+ * `oci:DIR[:TAG|@DIGEST]` names an OCI layout directory; anything else is a
+ * registry reference (`alpine:3.20`, `127.0.0.1:5000/a/b@sha256:…`).
+ */
+export function parseStoreReference(text: string, registry: () => Registry): StoreReference {
+  if (text.startsWith("oci:")) {
+    let rest = text.slice(4);
+    let digest: Digest | undefined;
+    const at = rest.lastIndexOf("@");
+    if (at > 0 && isDigest(rest.slice(at + 1))) {
+      digest = rest.slice(at + 1) as Digest;
+      rest = rest.slice(0, at);
+    }
+    let tag: string | undefined;
+    const colon = rest.lastIndexOf(":");
+    if (colon > 0 && colon > rest.lastIndexOf("/")) {
+      tag = rest.slice(colon + 1);
+      rest = rest.slice(0, colon);
+    }
+    if (!rest) throw new UsageError(`oci: reference needs a directory: ${JSON.stringify(text)}`);
+    return { store: new OciLayoutStore(rest), reference: digest ?? tag ?? "", tag, digest };
+  }
+  if (text.startsWith("docker-archive:")) {
+    throw new UsageError("docker-archive: stores are not supported yet; use oci:DIR");
+  }
+  const ref = parseReference(text);
+  return {
+    store: new RemoteStore(registry().repository(ref.registry, ref.repository)),
+    reference: referenceTarget(ref),
+    tag: ref.tag,
+    digest: ref.digest,
+  };
+}
