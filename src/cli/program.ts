@@ -4,6 +4,7 @@ import { exitCodeFor, isRegkitError } from "../core/errors.js";
 import { registerBlob } from "./commands/blob.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDigest } from "./commands/digest.js";
+import { registerImage } from "./commands/image.js";
 import { registerList } from "./commands/list.js";
 import { registerLogin } from "./commands/login.js";
 import { registerManifest } from "./commands/manifest.js";
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo): Command {
   registerList(program, io);
   registerBlob(program, io);
   registerCopy(program, io);
+  registerImage(program, io);
   registerServe(program, io);
   registerLogin(program, io);
   for (const command of program.commands) inheritOutput(command, program);

@@ -61,4 +61,38 @@ export function registerBlob(program: Command, io: CliIo): void {
         else writeLine(io, `${descriptor.digest} ${descriptor.size}`);
       });
     });
+
+  blob
+    .command("put")
+    .description("upload stdin as a blob of REPO, streamed; prints its digest")
+    .argument("<repo>", "repository")
+    .option("--chunk-size <bytes>", "upload in PATCH chunks of this size (default 8 MiB)", (v) => Number(v))
+    .action(async (repoText: string, options: { chunkSize?: number }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const { parseRepository } = await import("../../core/reference.js");
+      const { registry: host, repository } = parseRepository(repoText);
+      await withRegistry(globals, async (registry) => {
+        const { Readable } = await import("node:stream");
+        const source = io.stdin instanceof Readable ? io.stdin : Readable.from(io.stdin);
+        const result = await registry
+          .repository(host, repository)
+          .uploads.upload(source, {}, options.chunkSize ? { chunkSize: options.chunkSize } : {});
+        if (globals.json) writeJson(io, { digest: result.descriptor.digest, size: result.descriptor.size });
+        else writeLine(io, result.descriptor.digest);
+      });
+    });
+
+  blob
+    .command("delete")
+    .description("delete the blob REPO@DIGEST (where the registry allows it)")
+    .argument("<ref>", "REPO@DIGEST")
+    .action(async (refText: string, _options: unknown, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const ref = blobReference(refText);
+      await withRegistry(globals, async (registry) => {
+        await registry.repository(ref.registry, ref.repository).blobs.delete(ref.digest);
+        if (globals.json) writeJson(io, { deleted: ref.digest });
+        else writeLine(io, `deleted ${ref.digest}`);
+      });
+    });
 }

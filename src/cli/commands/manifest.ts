@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { UsageError } from "../../core/errors.js";
 import { parsePlatform } from "../../core/platform.js";
 import { parseReference, referenceTarget } from "../../core/reference.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeJson } from "../context.js";
@@ -34,4 +35,53 @@ export function registerManifest(program: Command, io: CliIo): void {
         writeJson(io, JSON.parse(Buffer.from(parsed.bytes).toString("utf8")));
       });
     });
+
+  manifest
+    .command("put")
+    .description("push the manifest read from stdin to REF (a tag or a digest)")
+    .argument("<ref>", "image reference")
+    .option("--media-type <type>", "Content-Type to push with (default: the document's mediaType)")
+    .action(async (refText: string, options: { mediaType?: string }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const ref = parseReference(refText);
+      const bytes = await readStdin(io, 4 * 1024 * 1024);
+      const [{ parseManifest }] = await Promise.all([import("../../core/manifest.js")]);
+      const parsed = parseManifest(bytes, options.mediaType);
+      const mediaType = options.mediaType ?? parsed.mediaType;
+      await withRegistry(globals, async (registry) => {
+        const pushed = await registry
+          .repository(ref.registry, ref.repository)
+          .pushManifest(referenceTarget(ref), bytes, mediaType);
+        if (globals.json) writeJson(io, pushed.descriptor);
+        else io.stdout.write(`${pushed.descriptor.digest}\n`);
+      });
+    });
+
+  manifest
+    .command("delete")
+    .description("delete the manifest REF points at")
+    .argument("<ref>", "image reference (tag or digest)")
+    .action(async (refText: string, _options: unknown, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const ref = parseReference(refText);
+      await withRegistry(globals, async (registry) => {
+        const repo = registry.repository(ref.registry, ref.repository);
+        const digest = ref.digest ?? (await repo.manifests.head(referenceTarget(ref))).digest;
+        await repo.manifests.delete(digest);
+        if (globals.json) writeJson(io, { deleted: digest });
+        else io.stdout.write(`deleted ${digest}\n`);
+      });
+    });
+}
+
+/** Reads all of stdin, refusing more than `limit` bytes (a manifest is small). */
+async function readStdin(io: CliIo, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of io.stdin) {
+    size += (chunk as Buffer).byteLength;
+    if (size > limit) throw new UsageError(`stdin holds more than ${limit} bytes: not a manifest`);
+    chunks.push(Buffer.from(chunk as Buffer));
+  }
+  return Buffer.concat(chunks);
 }
