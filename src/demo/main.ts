@@ -2,18 +2,22 @@
  * `npm run demo`: a tour of regkit's main job, offline, against its embedded
  * registry. Push a generated two-platform image, copy it to another
  * repository (blobs mounted, not re-sent), list tags, resolve platforms,
- * read a layer back verified, then replay the whole session from its
- * cassette with no registry running.
+ * read a layer back verified, pull it into an OCI layout and push it to a
+ * second registry, then replay the recorded session from its cassette with
+ * no registry running.
  */
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { copy } from "../copy/copy.js";
 import { Digester } from "../core/digest.js";
 import { formatPlatform, parsePlatform, platformFromDescriptor } from "../core/platform.js";
 import { Registry } from "../registry/registry.js";
 import type { Repository } from "../registry/repository.js";
 import { type GeneratedImage, generateIndex } from "../sim/images.js";
 import { startRegistryServer } from "../sim/server.js";
+import { OciLayoutStore } from "../store/ociLayoutStore.js";
+import { RemoteStore } from "../store/remoteStore.js";
 
 const started = performance.now();
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -26,34 +30,6 @@ async function pushImage(repo: Repository, image: GeneratedImage): Promise<numbe
   }
   await repo.pushManifest(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
   return bytes;
-}
-
-/** Copies tag `tag` from one repository to another of the same registry, children first, mounting blobs. */
-async function copyWithinRegistry(
-  from: Repository,
-  to: Repository,
-  tag: string,
-): Promise<{ mounted: number }> {
-  const index = await from.manifests.get(tag);
-  const children = index.kind === "index" ? index.manifest.manifests.map((d) => d.digest) : [];
-  let mounted = 0;
-  for (const digest of children) {
-    const manifest = await from.manifests.get(digest);
-    if (manifest.kind !== "image") continue;
-    for (const blob of [manifest.manifest.config, ...manifest.manifest.layers]) {
-      // Same registry: ask it to mount; only if it cannot, stream the blob across.
-      const started = await to.uploads.start({ mount: { digest: blob.digest, from: from.name } });
-      if (started.mounted) {
-        mounted++;
-        continue;
-      }
-      const fetched = await from.blobs.fetch(blob.digest, { size: blob.size });
-      await started.session.complete(blob.digest, fetched.stream, blob.size);
-    }
-    await to.manifests.put(manifest.digest, manifest.bytes, manifest.mediaType);
-  }
-  await to.manifests.put(tag, index.bytes, index.mediaType);
-  return { mounted };
 }
 
 /** The session the demo runs, live or replayed; returns what it saw, for comparison. */
@@ -71,13 +47,18 @@ async function session(registry: Registry, host: string, pushFirst: boolean): Pr
     await repo.pushManifest("v1", content.index.bytes, content.index.mediaType);
     log(`pushed ${host}/demo/hello:v1 — ${content.images.length} platforms, ${pushed} blob bytes`);
   }
-  const copy = registry.repository(host, "demo/copy");
-  const { mounted } = await copyWithinRegistry(repo, copy, "v1");
-  seen.push(`copied to demo/copy (${mounted} blobs mounted, none re-sent)`);
+  const copied = await copy(
+    new RemoteStore(repo),
+    "v1",
+    new RemoteStore(registry.repository(host, "demo/copy")),
+    "v1",
+  );
+  seen.push(`copied to demo/copy (${copied.blobs.mounted} blobs mounted, ${copied.bytes} bytes re-sent)`);
+  const target = registry.repository(host, "demo/copy");
 
-  const tags = await copy.tags().all();
+  const tags = await target.tags().all();
   seen.push(`tags of demo/copy: ${tags.join(", ")}`);
-  const index = await copy.manifests.get("v1");
+  const index = await target.manifests.get("v1");
   if (index.digest !== content.index.digest) throw new Error("the copy changed the index digest");
   seen.push(`index ${index.digest} (${index.mediaType})`);
   if (index.kind === "index") {
@@ -86,12 +67,12 @@ async function session(registry: Registry, host: string, pushFirst: boolean): Pr
       seen.push(`  ${platform ? formatPlatform(platform) : "?"} → ${child.digest}`);
     }
   }
-  const resolved = await copy.resolve("v1", { platform: parsePlatform("linux/arm64") });
+  const resolved = await target.resolve("v1", { platform: parsePlatform("linux/arm64") });
   seen.push(`linux/arm64 resolves to ${resolved.descriptor.digest}`);
   if (resolved.manifest.kind !== "image") throw new Error("expected an image manifest");
   const layer = resolved.manifest.manifest.layers[0]!;
   const digester = new Digester();
-  for await (const chunk of (await copy.blobs.fetch(layer.digest, { size: layer.size })).stream)
+  for await (const chunk of (await target.blobs.fetch(layer.digest, { size: layer.size })).stream)
     digester.update(chunk as Buffer);
   seen.push(`read layer ${layer.digest.slice(0, 19)}… (${digester.size} bytes), digest verified`);
   return seen;
@@ -106,6 +87,33 @@ try {
   const seen = await session(live, server.host, true);
   for (const line of seen) log(line);
   await live.close();
+
+  // Out to an OCI layout directory and back into a registry, through the same copy engine.
+  const back = await startRegistryServer({ port: 0 });
+  const plain = new Registry({ credentials: false });
+  const layoutDir = join(work, "layout");
+  const pulled = await copy(
+    new RemoteStore(plain.repository(server.host, "demo/hello")),
+    "v1",
+    new OciLayoutStore(layoutDir),
+    "v1",
+  ).catch(() => undefined);
+  // (the first registry is still up: it closes below, after the cassette is written)
+  if (!pulled) throw new Error("pull to the OCI layout failed");
+  log(
+    `pulled to oci:${layoutDir}:v1 — ${pulled.blobs.copied} blobs, ${pulled.bytes} bytes, digests verified`,
+  );
+  const pushed = await copy(
+    new OciLayoutStore(layoutDir),
+    "v1",
+    new RemoteStore(plain.repository(back.host, "restored/hello")),
+    "v1",
+  );
+  log(
+    `pushed back to ${back.host}/restored/hello:v1 — same index digest: ${pushed.descriptor.digest === pulled.descriptor.digest}`,
+  );
+  await plain.close();
+  await back.close();
   await server.close();
 
   const har = JSON.parse(await readFile(cassette, "utf8")) as { log: { entries: unknown[] } };
