@@ -1,25 +1,26 @@
 /**
- * `npm run bench`: regkit against skopeo on the same local CNCF distribution
- * registry, interleaved in one run, reported as ratios (regkit / skopeo; below
- * 1 means regkit is faster). A measurement, never a pass/fail test.
+ * `npm run bench`: regkit against skopeo on the same work, interleaved in
+ * one run, on two local CNCF distribution registries, reported as ratios
+ * (regkit / skopeo; below 1 means regkit is faster). A measurement, never a
+ * pass/fail test. skopeo's blob-info cache is removed before each of its
+ * runs so both start cold.
  *
- * Work measured (the foundation's operations; copy/pull/push commands come
- * with the copy engine): push of a 4 × 64 MiB gzip-layer image from an OCI
- * layout, pull of its blobs to disk, and `digest` vs `skopeo inspect --raw`
- * as whole commands including Node's start-up. One row compares regkit with
- * itself: the same pull with the full middleware chain and with a bare
- * transport (its "skopeo" column is the bare pull).
+ * Work: registry → registry copy of a 4 × 64 MiB gzip-layer image and of a
+ * two-platform index, pull to an OCI layout, push from an OCI layout, and
+ * `digest` vs `skopeo inspect --raw` as whole commands including start-up.
+ * One row compares regkit with itself: the same pull through the full
+ * middleware chain and through a bare transport (its "skopeo" column).
  */
 import { execFile } from "node:child_process";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import { digestHex } from "../src/core/digest.js";
+import { copy } from "../src/copy/copy.js";
 import { Registry } from "../src/registry/registry.js";
-import { generateImage, writeOciLayout } from "../src/sim/images.js";
+import { generateImage, generateIndex, writeOciLayout } from "../src/sim/images.js";
+import { OciLayoutStore } from "../src/store/ociLayoutStore.js";
+import { RemoteStore } from "../src/store/remoteStore.js";
 import { createTransport } from "../src/transport/index.js";
 import { startDistribution } from "../test/support/distribution.js";
 
@@ -42,14 +43,9 @@ async function timed(fn: () => Promise<unknown>): Promise<Sample> {
   return { wallMs: performance.now() - start, cpuMs: (used.user + used.system) / 1000 };
 }
 
-/** Child-process CPU is not in our cpuUsage; time external commands by wall clock only. */
-async function command(file: string, args: string[]): Promise<void> {
-  await run(file, args, { maxBuffer: 64 * 1024 * 1024 });
-}
-
 async function skopeo(args: string[]): Promise<void> {
   await rm(SKOPEO_CACHE, { force: true });
-  await command("skopeo", args);
+  await run("skopeo", args, { maxBuffer: 64 * 1024 * 1024 });
 }
 
 function median(values: number[]): number {
@@ -58,138 +54,172 @@ function median(values: number[]): number {
 }
 
 const work = await mkdtemp(join(tmpdir(), "regkit-bench-"));
-const distribution = await startDistribution();
-const registry = new Registry();
+const a = await startDistribution();
+const b = await startDistribution();
+const registry = new Registry({ credentials: false });
 const bareTransport = createTransport();
-const bareRegistry = new Registry({ transport: bareTransport });
-
-/** Pulls an image's blobs into DIR/blobs/sha256 (temp file + rename, verified), four at a time. */
-async function pullTo(client: Registry, repository: string, out: string): Promise<void> {
-  const repo = client.repository(distribution.host, repository);
-  const dir = join(out, "blobs", "sha256");
-  await mkdir(dir, { recursive: true });
-  const manifest = await repo.manifests.get("v1");
-  if (manifest.kind !== "image") throw new Error("expected an image");
-  await writeFile(join(dir, digestHex(manifest.digest)), manifest.bytes);
-  await Promise.all(
-    [manifest.manifest.config, ...manifest.manifest.layers].map(async (d) => {
-      const fetched = await repo.blobs.fetch(d.digest, { size: d.size });
-      const final = join(dir, digestHex(d.digest));
-      await pipeline(fetched.stream, createWriteStream(`${final}.part`));
-      await rename(`${final}.part`, final);
-    }),
-  );
-}
+const bare = new Registry({ transport: bareTransport });
+const remote = (client: Registry, host: string, name: string) =>
+  new RemoteStore(client.repository(host, name));
 
 try {
-  process.stderr.write(`generating a 4 × ${LAYER_MIB} MiB image…\n`);
+  process.stderr.write(`generating a 4 × ${LAYER_MIB} MiB image and a two-platform index…\n`);
   const image = await generateImage({ seed: "bench", layers: 4, layerSize: LAYER_MIB * 1024 * 1024 });
+  const index = await generateIndex({
+    seed: "bench-index",
+    platforms: ["linux/amd64", "linux/arm64/v8"],
+    layerSize: 1 << 20,
+  });
   const layout = join(work, "layout");
   await writeOciLayout(layout, image, "v1");
-  const totalBytes = [image.config, ...image.layers].reduce((sum, b) => sum + b.size, 0);
-  const blobPath = (digest: string) => join(layout, "blobs", "sha256", digestHex(digest as never));
+  await writeOciLayout(join(work, "index-layout"), index, "v1");
+  const totalBytes = [image.config, ...image.layers].reduce((sum, blob) => sum + blob.size, 0);
+  // The source images live in registry A; every round copies them to fresh repositories.
+  await copy(new OciLayoutStore(layout), "v1", remote(registry, a.host, "bench/image"), "v1");
+  await copy(
+    new OciLayoutStore(join(work, "index-layout")),
+    "v1",
+    remote(registry, a.host, "bench/index"),
+    "v1",
+  );
 
-  const results: Record<string, { skopeo: number[]; regkit: number[]; regkitCpu: number[] }> = {
-    "push (OCI layout → registry)": { skopeo: [], regkit: [], regkitCpu: [] },
-    "pull (registry → files)": { skopeo: [], regkit: [], regkitCpu: [] },
-    "digest (whole command)": { skopeo: [], regkit: [], regkitCpu: [] },
-    "middleware chain: full vs bare (pull)": { skopeo: [], regkit: [], regkitCpu: [] },
+  const rows: Record<string, { skopeo: number[]; regkit: number[]; cpu: number[]; bytes?: number }> = {
+    "copy registry → registry (4 × 64 MiB)": { skopeo: [], regkit: [], cpu: [], bytes: totalBytes },
+    "copy index registry → registry": { skopeo: [], regkit: [], cpu: [] },
+    "pull registry → OCI layout": { skopeo: [], regkit: [], cpu: [], bytes: totalBytes },
+    "push OCI layout → registry": { skopeo: [], regkit: [], cpu: [], bytes: totalBytes },
+    "digest (whole command)": { skopeo: [], regkit: [], cpu: [] },
+    "middleware chain: full vs bare (pull)": { skopeo: [], regkit: [], cpu: [] },
   };
-  const host = distribution.host;
+  const record = (name: string, skopeoMs: number, regkit: Sample) => {
+    rows[name]!.skopeo.push(skopeoMs);
+    rows[name]!.regkit.push(regkit.wallMs);
+    rows[name]!.cpu.push(regkit.cpuMs);
+  };
+  const flags = ["--src-tls-verify=false", "--dest-tls-verify=false"];
 
   for (let round = 0; round < ROUNDS; round++) {
     process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
-    const push = results["push (OCI layout → registry)"]!;
-    push.skopeo.push(
+    const r = `r${round}`;
+    record(
+      "copy registry → registry (4 × 64 MiB)",
       (
         await timed(() =>
           skopeo([
             "copy",
             "-q",
-            "--dest-tls-verify=false",
-            `oci:${layout}:v1`,
-            `docker://${host}/bench/skopeo-${round}:v1`,
+            ...flags,
+            `docker://${a.host}/bench/image:v1`,
+            `docker://${b.host}/skopeo-${r}/image:v1`,
           ]),
         )
       ).wallMs,
-    );
-    const pushed = await timed(async () => {
-      const repo = registry.repository(host, `bench/regkit-${round}`);
-      await Promise.all(
-        [image.config, ...image.layers].map((blob) =>
-          repo.uploads.upload(() => createReadStream(blobPath(blob.digest), { highWaterMark: 1 << 20 }), {
-            digest: blob.digest,
-            size: blob.size,
-          }),
+      await timed(() =>
+        copy(
+          remote(registry, a.host, "bench/image"),
+          "v1",
+          remote(registry, b.host, `regkit-${r}/image`),
+          "v1",
         ),
-      );
-      await repo.manifests.put("v1", image.manifest.bytes, image.manifest.mediaType);
-    });
-    push.regkit.push(pushed.wallMs);
-    push.regkitCpu.push(pushed.cpuMs);
-
-    const pull = results["pull (registry → files)"]!;
-    pull.skopeo.push(
+      ),
+    );
+    record(
+      "copy index registry → registry",
       (
         await timed(() =>
           skopeo([
             "copy",
             "-q",
-            "--src-tls-verify=false",
-            `docker://${host}/bench/skopeo-${round}:v1`,
-            `oci:${join(work, `skopeo-pull-${round}`)}:v1`,
+            "--all",
+            ...flags,
+            `docker://${a.host}/bench/index:v1`,
+            `docker://${b.host}/skopeo-${r}/index:v1`,
           ]),
         )
       ).wallMs,
+      await timed(() =>
+        copy(
+          remote(registry, a.host, "bench/index"),
+          "v1",
+          remote(registry, b.host, `regkit-${r}/index`),
+          "v1",
+        ),
+      ),
     );
-    const pulled = await timed(() =>
-      pullTo(registry, `bench/regkit-${round}`, join(work, `regkit-pull-${round}`)),
-    );
-    pull.regkit.push(pulled.wallMs);
-    pull.regkitCpu.push(pulled.cpuMs);
-    // The same pull through a bare transport (no breaker, rate limits, retry, auth, tracing):
-    // the cost of the middleware chain when nothing goes wrong.
-    const chain = results["middleware chain: full vs bare (pull)"]!;
-    chain.regkit.push(pulled.wallMs);
-    chain.skopeo.push(
-      (await timed(() => pullTo(bareRegistry, `bench/regkit-${round}`, join(work, `bare-pull-${round}`))))
-        .wallMs,
-    );
-
-    const digest = results["digest (whole command)"]!;
-    digest.skopeo.push(
+    record(
+      "pull registry → OCI layout",
       (
         await timed(() =>
-          command("skopeo", [
-            "inspect",
-            "--raw",
-            "--tls-verify=false",
-            `docker://${host}/bench/skopeo-${round}:v1`,
+          skopeo([
+            "copy",
+            "-q",
+            ...flags,
+            `docker://${a.host}/bench/image:v1`,
+            `oci:${join(work, `skopeo-pull-${r}`)}:v1`,
           ]),
         )
       ).wallMs,
+      await timed(() =>
+        copy(
+          remote(registry, a.host, "bench/image"),
+          "v1",
+          new OciLayoutStore(join(work, `regkit-pull-${r}`)),
+          "v1",
+        ),
+      ),
     );
-    digest.regkit.push(
-      (await timed(() => command(process.execPath, [CLI, "digest", `${host}/bench/regkit-${round}:v1`])))
-        .wallMs,
+    record(
+      "push OCI layout → registry",
+      (
+        await timed(() =>
+          skopeo([
+            "copy",
+            "-q",
+            ...flags,
+            `oci:${layout}:v1`,
+            `docker://${b.host}/skopeo-push-${r}/image:v1`,
+          ]),
+        )
+      ).wallMs,
+      await timed(() =>
+        copy(new OciLayoutStore(layout), "v1", remote(registry, b.host, `regkit-push-${r}/image`), "v1"),
+      ),
     );
+    record(
+      "digest (whole command)",
+      (
+        await timed(() =>
+          run("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${a.host}/bench/image:v1`]),
+        )
+      ).wallMs,
+      await timed(() => run(process.execPath, [CLI, "digest", `${a.host}/bench/image:v1`])),
+    );
+    const full = await timed(() =>
+      copy(remote(registry, a.host, "bench/image"), "v1", new OciLayoutStore(join(work, `full-${r}`)), "v1"),
+    );
+    const bareRun = await timed(() =>
+      copy(remote(bare, a.host, "bench/image"), "v1", new OciLayoutStore(join(work, `bare-${r}`)), "v1"),
+    );
+    record("middleware chain: full vs bare (pull)", bareRun.wallMs, full);
   }
 
-  const rows = Object.entries(results).map(([work, r]) => ({
-    work,
+  const table = Object.entries(rows).map(([name, r]) => ({
+    work: name,
     skopeoMs: Math.round(median(r.skopeo)),
     regkitMs: Math.round(median(r.regkit)),
     ratio: Number((median(r.regkit) / median(r.skopeo)).toFixed(2)),
-    regkitCpuMs: r.regkitCpu.length > 0 ? Math.round(median(r.regkitCpu)) : undefined,
-    regkitMBps: work.startsWith("digest")
-      ? undefined
-      : Math.round(totalBytes / 1e6 / (median(r.regkit) / 1000)),
+    regkitCpuMs: name.startsWith("digest") ? undefined : Math.round(median(r.cpu)),
+    regkitMBps: r.bytes ? Math.round(r.bytes / 1e6 / (median(r.regkit) / 1000)) : undefined,
   }));
-  console.table(rows);
-  process.stdout.write(`${JSON.stringify({ rounds: ROUNDS, imageBytes: totalBytes, rows }, null, 2)}\n`);
+  console.table(table);
+  process.stdout.write(
+    `${JSON.stringify({ rounds: ROUNDS, imageBytes: totalBytes, rows: table }, null, 2)}\n`,
+  );
 } finally {
   await registry.close();
+  await bare.close();
   await bareTransport.close();
-  await distribution.stop();
+  await a.stop();
+  await b.stop();
   await rm(work, { recursive: true, force: true });
 }

@@ -25,6 +25,11 @@ export interface FetchBlobOptions {
   range?: BlobRange;
   /** Times a download cut mid-body is resumed with `Range` (default 3). */
   maxResumes?: number;
+  /**
+   * `false` returns the raw body, unverified and not resumed, for consumers that
+   * verify and resume themselves (stores receiving a copy). Default true.
+   */
+  verify?: boolean;
   signal?: AbortSignal;
 }
 
@@ -129,6 +134,12 @@ export class BlobStore {
       if (options.size !== undefined && contentLength !== undefined && contentLength !== options.size) {
         await discard(response);
         throw new SizeMismatchError(options.size, contentLength, "blob");
+      }
+      if (options.verify === false) {
+        // The consumer verifies (a store writing the blob does) and resumes by itself: hand over the
+        // body as it comes, with no extra stream and no second hash on the hot path.
+        response.body.once("end", () => this.#ctx.telemetry.bytes(this.#ctx.registry, "download", size ?? 0));
+        return { digest, length: size ?? -1, stream: response.body };
       }
       const verifier = new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
       const reopen = (offset: number) => this.#resumeAt(digest, offset, options.signal);

@@ -28,11 +28,12 @@ export class RemoteStore implements Store, Mounter, ReferrerLister {
     await this.repository.pushManifest(tag ?? descriptor.digest, bytes, descriptor.mediaType);
   }
 
-  async fetchBlob(descriptor: Descriptor, offset = 0): Promise<Readable> {
+  async fetchBlob(descriptor: Descriptor, offset = 0, options: { verify?: boolean } = {}): Promise<Readable> {
     if (offset > 0) {
       return (await this.repository.blobs.fetch(descriptor.digest, { range: { start: offset } })).stream;
     }
-    return (await this.repository.blobs.fetch(descriptor.digest, { size: descriptor.size })).stream;
+    const verify = options.verify ?? true;
+    return (await this.repository.blobs.fetch(descriptor.digest, { size: descriptor.size, verify })).stream;
   }
 
   async pushBlob(descriptor: Descriptor, open: (offset: number) => Promise<Readable>): Promise<void> {

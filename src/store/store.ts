@@ -16,8 +16,12 @@ export interface Store {
   fetchManifest(descriptor: Descriptor): Promise<Buffer>;
   /** Stores manifest bytes; with a tag, also points the tag at them. */
   pushManifest(descriptor: Descriptor, bytes: Buffer, tag?: string): Promise<void>;
-  /** Streams a blob, verified while it flows; from `offset` when resuming. */
-  fetchBlob(descriptor: Descriptor, offset?: number): Promise<Readable>;
+  /**
+   * Streams a blob, verified while it flows; from `offset` when resuming.
+   * `verify: false` may skip the source-side check when the receiver
+   * verifies anyway (every store's pushBlob does), saving a second hash.
+   */
+  fetchBlob(descriptor: Descriptor, offset?: number, options?: { verify?: boolean }): Promise<Readable>;
   /**
    * Stores a blob from a source that can be opened again at an offset (a
    * transfer that breaks continues instead of restarting). The store
