@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, rmSync } from "node:fs";
 import { mkdir, open as openFile, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -38,6 +38,15 @@ const MAX_RESUMES = 3;
  * come only from validated digests, so no digest can escape the directory.
  */
 export class OciLayoutStore implements Store {
+  /** Temporary files being written, process-wide, so an interrupted run can remove them. */
+  static readonly #inProgress = new Set<string>();
+
+  /** Removes every temporary file still being written (for SIGINT handlers: synchronous). */
+  static removeTemporaryFiles(): void {
+    for (const path of OciLayoutStore.#inProgress) rmSync(path, { force: true });
+    OciLayoutStore.#inProgress.clear();
+  }
+
   readonly dir: string;
   readonly name: string;
 
@@ -147,6 +156,7 @@ export class OciLayoutStore implements Store {
     await this.#ensureLayout();
     await mkdir(join(final, ".."), { recursive: true });
     const temp = `${final}.${randomBytes(6).toString("hex")}.tmp`;
+    OciLayoutStore.#inProgress.add(temp);
     const digester = new Digester(digestAlgorithm(descriptor.digest));
     try {
       const file = createWriteStream(temp, { flags: "w", highWaterMark: 1 << 20 });
@@ -178,6 +188,7 @@ export class OciLayoutStore implements Store {
       await rename(temp, final);
     } finally {
       await rm(temp, { force: true });
+      OciLayoutStore.#inProgress.delete(temp);
     }
   }
 

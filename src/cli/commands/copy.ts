@@ -35,6 +35,15 @@ async function runCopy(
     const destination = parseStoreReference(to, () => registry);
     const tag = destination.tag ?? source.tag;
     const progress = progressLine(io);
+    // Ctrl-C: no half-written files left in a layout, and the conventional exit status.
+    const interrupted = async () => {
+      const { OciLayoutStore } = await import("../../store/ociLayoutStore.js");
+      OciLayoutStore.removeTemporaryFiles();
+      io.stderr.write("\nregkit: interrupted; temporary files removed\n");
+      process.exit(130);
+    };
+    process.once("SIGINT", interrupted);
+    process.once("SIGTERM", interrupted);
     const started = performance.now();
     const result = await copy(source.store, source.reference, destination.store, tag, {
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
@@ -42,7 +51,11 @@ async function runCopy(
       ...(flags.referrers ? { referrers: true } : {}),
       ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
       ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
-    }).finally(() => progress.done());
+    }).finally(() => {
+      progress.done();
+      process.off("SIGINT", interrupted);
+      process.off("SIGTERM", interrupted);
+    });
     const seconds = (performance.now() - started) / 1000;
     if (globals.json) {
       writeJson(io, {
