@@ -2,6 +2,7 @@ import { type Digest, isDigest } from "../core/digest.js";
 import { UsageError } from "../core/errors.js";
 import { parseReference, referenceTarget } from "../core/reference.js";
 import type { Registry } from "../registry/registry.js";
+import { DockerArchiveStore } from "../store/dockerArchiveStore.js";
 import { OciLayoutStore } from "../store/ociLayoutStore.js";
 import { RemoteStore } from "../store/remoteStore.js";
 import type { Store } from "../store/store.js";
@@ -38,7 +39,13 @@ export function parseStoreReference(text: string, registry: () => Registry): Sto
     return { store: new OciLayoutStore(rest), reference: digest ?? tag ?? "", tag, digest };
   }
   if (text.startsWith("docker-archive:")) {
-    throw new UsageError("docker-archive: stores are not supported yet; use oci:DIR");
+    // docker-archive:FILE[:REPO:TAG] (skopeo's form) or docker-archive:FILE[:TAG]
+    const [file, ...rest] = text.slice("docker-archive:".length).split(":");
+    if (!file) throw new UsageError(`docker-archive: reference needs a file: ${JSON.stringify(text)}`);
+    const store = new DockerArchiveStore(file);
+    const tag = rest.length > 0 ? rest.at(-1) : undefined;
+    if (rest.length > 1) store.repository = rest.slice(0, -1).join(":");
+    return { store, reference: tag ?? "", tag, digest: undefined };
   }
   const ref = parseReference(text);
   return {

@@ -66,6 +66,7 @@ export async function copy(
   const run = new CopyRun(source, destination, options);
   const root = await side("source", `resolve ${reference}`, () => source.resolve(reference));
   const descriptor = await run.node(root, tag, true);
+  if (destination.finish) await side("destination", "finish", () => destination.finish!());
   return { descriptor, manifests: run.manifests, blobs: run.counts, bytes: run.bytes };
 }
 

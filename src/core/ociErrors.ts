@@ -83,6 +83,7 @@ export function errorFromResponse(ctx: HttpErrorContext): RegkitError {
   if (ctx.status === 405 || code === "UNSUPPORTED") return new UnsupportedError(message, options);
   if (ctx.status >= 500) return new ServerError(message, { ...options, retryable: ctx.status !== 501 });
   // The registry checked what we sent and it did not match its digest: an integrity failure.
-  if (code === "DIGEST_INVALID") return new ProtocolError(message, { ...options, code, category: "integrity" });
+  if (code === "DIGEST_INVALID")
+    return new ProtocolError(message, { ...options, code, category: "integrity" });
   return new ProtocolError(message, { ...options, code: code ?? `HTTP_${ctx.status}`, category: "invalid" });
 }

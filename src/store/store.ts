@@ -31,6 +31,8 @@ export interface Store {
   /** Whether a blob or manifest with this digest is already there. */
   exists(descriptor: Descriptor): Promise<boolean>;
   tags(): AsyncIterable<string>;
+  /** Called once a copy into the store is complete: archives close the file here. */
+  finish?(): Promise<void>;
 }
 
 /** Stores that can take a blob from a sibling without moving its bytes (registry cross-repository mount). */
