@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { formatPlatform, parsePlatform, platformFromDescriptor } from "../../core/platform.js";
 import { parseReference, referenceTarget } from "../../core/reference.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
+import { deleteManifest } from "./manifest.js";
 
 const MAX_CONFIG = 8 * 1024 * 1024;
 
@@ -138,17 +139,9 @@ export function registerImage(program: Command, io: CliIo): void {
     .command("delete")
     .description("delete the manifest REF points at (every tag on it goes too)")
     .argument("<ref>", "image reference (tag or digest)")
-    .action(async (refText: string, _options: unknown, command: Command) => {
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
-      await withRegistry(globals, async (registry) => {
-        const repo = registry.repository(ref.registry, ref.repository);
-        const digest = ref.digest ?? (await repo.manifests.head(referenceTarget(ref))).digest;
-        await repo.manifests.delete(digest);
-        if (globals.json) writeJson(io, { deleted: digest });
-        else writeLine(io, `deleted ${digest}`);
-      });
-    });
+    .action((refText: string, _options: unknown, command: Command) =>
+      deleteManifest(io, command.optsWithGlobals<GlobalOptions>(), refText),
+    );
 
   program
     .command("untag")

@@ -61,17 +61,21 @@ export function registerManifest(program: Command, io: CliIo): void {
     .command("delete")
     .description("delete the manifest REF points at")
     .argument("<ref>", "image reference (tag or digest)")
-    .action(async (refText: string, _options: unknown, command: Command) => {
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
-      await withRegistry(globals, async (registry) => {
-        const repo = registry.repository(ref.registry, ref.repository);
-        const digest = ref.digest ?? (await repo.manifests.head(referenceTarget(ref))).digest;
-        await repo.manifests.delete(digest);
-        if (globals.json) writeJson(io, { deleted: digest });
-        else io.stdout.write(`deleted ${digest}\n`);
-      });
-    });
+    .action((refText: string, _options: unknown, command: Command) =>
+      deleteManifest(io, command.optsWithGlobals<GlobalOptions>(), refText),
+    );
+}
+
+/** `manifest delete` and `delete`: resolve a tag to its digest, delete the manifest (its tags go with it). */
+export async function deleteManifest(io: CliIo, globals: GlobalOptions, refText: string): Promise<void> {
+  const ref = parseReference(refText);
+  await withRegistry(globals, async (registry) => {
+    const repo = registry.repository(ref.registry, ref.repository);
+    const digest = ref.digest ?? (await repo.manifests.head(referenceTarget(ref))).digest;
+    await repo.manifests.delete(digest);
+    if (globals.json) writeJson(io, { deleted: digest });
+    else io.stdout.write(`deleted ${digest}\n`);
+  });
 }
 
 /** Reads all of stdin, refusing more than `limit` bytes (a manifest is small). */
