@@ -54,8 +54,17 @@ function median(values: number[]): number {
 }
 
 const work = await mkdtemp(join(tmpdir(), "regkit-bench-"));
-const a = await startDistribution();
-const b = await startDistribution();
+const a = await startDistribution({ accessLog: true });
+const b = await startDistribution({ accessLog: true });
+const served = () => a.requests() + b.requests();
+
+/** Runs `fn`, timed, and counts the requests both registries logged for it. */
+async function counted(fn: () => Promise<unknown>): Promise<Sample & { requests: number }> {
+  const before = served();
+  const sample = await timed(fn);
+  await new Promise((resolve) => setTimeout(resolve, 100)); // access-log lines trail the responses
+  return { ...sample, requests: served() - before };
+}
 const registry = new Registry({ credentials: false });
 const bareTransport = createTransport();
 const bare = new Registry({ transport: bareTransport });
@@ -83,124 +92,117 @@ try {
     "v1",
   );
 
-  const rows: Record<string, { skopeo: number[]; regkit: number[]; cpu: number[]; bytes?: number }> = {
-    "copy registry → registry (4 × 64 MiB)": { skopeo: [], regkit: [], cpu: [], bytes: totalBytes },
-    "copy index registry → registry": { skopeo: [], regkit: [], cpu: [] },
-    "pull registry → OCI layout": { skopeo: [], regkit: [], cpu: [], bytes: totalBytes },
-    "push OCI layout → registry": { skopeo: [], regkit: [], cpu: [], bytes: totalBytes },
-    "digest (whole command)": { skopeo: [], regkit: [], cpu: [] },
-    "middleware chain: full vs bare (pull)": { skopeo: [], regkit: [], cpu: [] },
+  type Row = {
+    skopeo: number[];
+    regkit: number[];
+    cpu: number[];
+    skopeoReq: number[];
+    regkitReq: number[];
+    bytes?: number;
   };
-  const record = (name: string, skopeoMs: number, regkit: Sample) => {
-    rows[name]!.skopeo.push(skopeoMs);
-    rows[name]!.regkit.push(regkit.wallMs);
-    rows[name]!.cpu.push(regkit.cpuMs);
+  const row = (bytes?: number): Row => ({
+    skopeo: [],
+    regkit: [],
+    cpu: [],
+    skopeoReq: [],
+    regkitReq: [],
+    ...(bytes ? { bytes } : {}),
+  });
+  const rows: Record<string, Row> = {
+    "copy registry → registry (4 × 64 MiB)": row(totalBytes),
+    "copy index registry → registry": row(),
+    "pull registry → OCI layout": row(totalBytes),
+    "push OCI layout → registry": row(totalBytes),
+    "digest (whole command)": row(),
+    "middleware chain: full vs bare (pull)": row(),
+  };
+  const record = (
+    name: string,
+    skopeoRun: Sample & { requests?: number },
+    regkit: Sample & { requests?: number },
+  ) => {
+    const r = rows[name]!;
+    r.skopeo.push(skopeoRun.wallMs);
+    r.regkit.push(regkit.wallMs);
+    r.cpu.push(regkit.cpuMs);
+    if (skopeoRun.requests !== undefined) r.skopeoReq.push(skopeoRun.requests);
+    if (regkit.requests !== undefined) r.regkitReq.push(regkit.requests);
   };
   const flags = ["--src-tls-verify=false", "--dest-tls-verify=false"];
 
   for (let round = 0; round < ROUNDS; round++) {
     process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
     const r = `r${round}`;
+    const src = (name: string) => remote(registry, a.host, name);
     record(
       "copy registry → registry (4 × 64 MiB)",
-      (
-        await timed(() =>
-          skopeo([
-            "copy",
-            "-q",
-            ...flags,
-            `docker://${a.host}/bench/image:v1`,
-            `docker://${b.host}/skopeo-${r}/image:v1`,
-          ]),
-        )
-      ).wallMs,
-      await timed(() =>
-        copy(
-          remote(registry, a.host, "bench/image"),
-          "v1",
-          remote(registry, b.host, `regkit-${r}/image`),
-          "v1",
-        ),
+      await counted(() =>
+        skopeo([
+          "copy",
+          "-q",
+          ...flags,
+          `docker://${a.host}/bench/image:v1`,
+          `docker://${b.host}/skopeo-${r}/image:v1`,
+        ]),
+      ),
+      await counted(() =>
+        copy(src("bench/image"), "v1", remote(registry, b.host, `regkit-${r}/image`), "v1"),
       ),
     );
     record(
       "copy index registry → registry",
-      (
-        await timed(() =>
-          skopeo([
-            "copy",
-            "-q",
-            "--all",
-            ...flags,
-            `docker://${a.host}/bench/index:v1`,
-            `docker://${b.host}/skopeo-${r}/index:v1`,
-          ]),
-        )
-      ).wallMs,
-      await timed(() =>
-        copy(
-          remote(registry, a.host, "bench/index"),
-          "v1",
-          remote(registry, b.host, `regkit-${r}/index`),
-          "v1",
-        ),
+      await counted(() =>
+        skopeo([
+          "copy",
+          "-q",
+          "--all",
+          ...flags,
+          `docker://${a.host}/bench/index:v1`,
+          `docker://${b.host}/skopeo-${r}/index:v1`,
+        ]),
+      ),
+      await counted(() =>
+        copy(src("bench/index"), "v1", remote(registry, b.host, `regkit-${r}/index`), "v1"),
       ),
     );
     record(
       "pull registry → OCI layout",
-      (
-        await timed(() =>
-          skopeo([
-            "copy",
-            "-q",
-            ...flags,
-            `docker://${a.host}/bench/image:v1`,
-            `oci:${join(work, `skopeo-pull-${r}`)}:v1`,
-          ]),
-        )
-      ).wallMs,
-      await timed(() =>
-        copy(
-          remote(registry, a.host, "bench/image"),
-          "v1",
-          new OciLayoutStore(join(work, `regkit-pull-${r}`)),
-          "v1",
-        ),
+      await counted(() =>
+        skopeo([
+          "copy",
+          "-q",
+          ...flags,
+          `docker://${a.host}/bench/image:v1`,
+          `oci:${join(work, `skopeo-pull-${r}`)}:v1`,
+        ]),
+      ),
+      await counted(() =>
+        copy(src("bench/image"), "v1", new OciLayoutStore(join(work, `regkit-pull-${r}`)), "v1"),
       ),
     );
     record(
       "push OCI layout → registry",
-      (
-        await timed(() =>
-          skopeo([
-            "copy",
-            "-q",
-            ...flags,
-            `oci:${layout}:v1`,
-            `docker://${b.host}/skopeo-push-${r}/image:v1`,
-          ]),
-        )
-      ).wallMs,
-      await timed(() =>
+      await counted(() =>
+        skopeo(["copy", "-q", ...flags, `oci:${layout}:v1`, `docker://${b.host}/skopeo-push-${r}/image:v1`]),
+      ),
+      await counted(() =>
         copy(new OciLayoutStore(layout), "v1", remote(registry, b.host, `regkit-push-${r}/image`), "v1"),
       ),
     );
     record(
       "digest (whole command)",
-      (
-        await timed(() =>
-          run("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${a.host}/bench/image:v1`]),
-        )
-      ).wallMs,
-      await timed(() => run(process.execPath, [CLI, "digest", `${a.host}/bench/image:v1`])),
+      await counted(() =>
+        run("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${a.host}/bench/image:v1`]),
+      ),
+      await counted(() => run(process.execPath, [CLI, "digest", `${a.host}/bench/image:v1`])),
     );
     const full = await timed(() =>
-      copy(remote(registry, a.host, "bench/image"), "v1", new OciLayoutStore(join(work, `full-${r}`)), "v1"),
+      copy(src("bench/image"), "v1", new OciLayoutStore(join(work, `full-${r}`)), "v1"),
     );
     const bareRun = await timed(() =>
       copy(remote(bare, a.host, "bench/image"), "v1", new OciLayoutStore(join(work, `bare-${r}`)), "v1"),
     );
-    record("middleware chain: full vs bare (pull)", bareRun.wallMs, full);
+    record("middleware chain: full vs bare (pull)", bareRun, full);
   }
 
   const table = Object.entries(rows).map(([name, r]) => ({
@@ -210,6 +212,7 @@ try {
     ratio: Number((median(r.regkit) / median(r.skopeo)).toFixed(2)),
     regkitCpuMs: name.startsWith("digest") ? undefined : Math.round(median(r.cpu)),
     regkitMBps: r.bytes ? Math.round(r.bytes / 1e6 / (median(r.regkit) / 1000)) : undefined,
+    requests: r.regkitReq.length ? `${median(r.regkitReq)} vs ${median(r.skopeoReq)}` : undefined,
   }));
   console.table(table);
   process.stdout.write(

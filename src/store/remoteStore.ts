@@ -15,11 +15,21 @@ export class RemoteStore implements Store, Mounter, ReferrerLister {
     this.name = `${repository.registry}/${repository.name}`;
   }
 
-  resolve(reference: string): Promise<Descriptor> {
-    return this.repository.manifests.head(reference);
+  /** Manifests fetched while resolving, kept for the fetch that follows (one GET instead of HEAD + GET). */
+  readonly #resolved = new Map<string, Buffer>();
+
+  async resolve(reference: string): Promise<Descriptor> {
+    const { descriptor, bytes } = await this.repository.manifests.fetch(reference);
+    this.#resolved.set(descriptor.digest, bytes);
+    return descriptor;
   }
 
   async fetchManifest(descriptor: Descriptor): Promise<Buffer> {
+    const kept = this.#resolved.get(descriptor.digest);
+    if (kept) {
+      this.#resolved.delete(descriptor.digest);
+      return kept;
+    }
     return (await this.repository.manifests.fetch(descriptor.digest)).bytes;
   }
 

@@ -14,12 +14,16 @@ import bcrypt from "bcryptjs";
 import { makeServerTls } from "./pki.js";
 import { freePort } from "./ports.js";
 
-export type DistributionOptions =
+export type DistributionOptions = (
   | { auth?: "none" }
   /** htpasswd (bcrypt) users behind TLS with a throwaway CA, as distribution requires for htpasswd. */
   | { auth: "htpasswd"; users: Record<string, string> }
   /** Bearer tokens from an external issuer (regkit's token server in the tests). */
-  | { auth: "token"; realm: string; service: string; issuer: string; rootCertPath: string };
+  | { auth: "token"; realm: string; service: string; issuer: string; rootCertPath: string }
+) & {
+  /** Count requests from the registry's access log (`requests()`), e.g. to compare clients. */
+  accessLog?: boolean;
+};
 
 export interface Distribution {
   /** `127.0.0.1:PORT` as written in image references. */
@@ -28,19 +32,26 @@ export interface Distribution {
   storageDir: string;
   /** The CA to trust in the TLS (htpasswd) mode. */
   caPem?: string;
+  /** Requests served so far (with `accessLog: true`). */
+  requests(): number;
   stop(): Promise<void>;
 }
 
 const BINARY = "docker-registry";
 const START_TIMEOUT_MS = 20_000;
 
-function config(port: number, storageDir: string, mode: { auth: string[]; http: string[] }): string {
+function config(
+  port: number,
+  storageDir: string,
+  mode: { auth: string[]; http: string[] },
+  accessLog: boolean,
+): string {
   return [
     "version: 0.1",
     "log:",
     "  level: warn",
     "  accesslog:",
-    "    disabled: true",
+    `    disabled: ${!accessLog}`,
     "storage:",
     "  filesystem:",
     `    rootdirectory: ${storageDir}`,
@@ -122,8 +133,13 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const configPath = join(dir, "config.yml");
-    await writeFile(configPath, config(port, storageDir, mode));
-    const child = spawn(BINARY, ["serve", configPath], { stdio: ["ignore", "ignore", "pipe"] });
+    await writeFile(configPath, config(port, storageDir, mode, options.accessLog ?? false));
+    const child = spawn(BINARY, ["serve", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+    // The access log (combined log format, one line per request) goes to stdout.
+    let served = 0;
+    child.stdout?.on("data", (chunk: Buffer) => {
+      for (const byte of chunk) if (byte === 10) served++;
+    });
     let log = "";
     child.stderr?.on("data", (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-4000);
@@ -143,6 +159,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
       url: `${mode.http.length > 0 ? "https" : "http"}://127.0.0.1:${port}`,
       storageDir,
       ...("caPem" in mode && mode.caPem ? { caPem: mode.caPem } : {}),
+      requests: () => served,
       stop: async () => {
         if (child.exitCode === null) {
           const exited = new Promise((resolve) => child.once("exit", resolve));
