@@ -125,6 +125,9 @@ describe.each(["distribution htpasswd+TLS", "embedded token"])("regkit login aga
     expect(Buffer.from(config.auths[host]!.auth, "base64").toString()).toBe(`${USER}:${PASSWORD}`);
 
     expect((await regkit(env, ["ls", `${host}/${repository}`])).stdout).toBe("v1\n");
+    // The most verbose logs (request lines and headers) go through the same secret check below.
+    const traced = await regkit(env, ["-vvv", "ls", `${host}/${repository}`]);
+    expect(traced.stderr).toMatch(/"authorization":"\[REDACTED\]"/);
     const status = await regkit(env, ["auth", "status", host]);
     expect(status.stdout).toBe(`${host}: basic as ${USER} from docker config ${configPath}\n`);
 
@@ -134,7 +137,7 @@ describe.each(["distribution htpasswd+TLS", "embedded token"])("regkit login aga
     );
     const denied = await regkit(env, ["-v", "ls", `${host}/${repository}`]);
     expect(denied.code).toBe(4);
-    expect(denied.stderr).toMatch(/^regkit: .*(UNAUTHORIZED|authentication)/);
+    expect(denied.stderr).toMatch(/^regkit: .*(UNAUTHORIZED|authentication)/m);
   });
 
   it("a wrong password fails with exit code 4 and stores nothing", async () => {

@@ -115,6 +115,10 @@ export class Telemetry {
         span.setAttribute("error.type", isRegkitError(error) ? error.code : "unknown");
         this.#operations.add(1, { operation, status: "error", provider });
         this.#errors.add(1, { operation, category, provider });
+        this.logger?.error(
+          { registry, operation, code: isRegkitError(error) ? error.code : "unknown" },
+          (error as Error).message,
+        );
         throw error;
       } finally {
         this.#duration.record((performance.now() - started) / 1000, { operation, provider });
