@@ -112,6 +112,7 @@ try {
     "copy registry → registry (4 × 64 MiB)": row(totalBytes),
     "copy index registry → registry": row(),
     "pull registry → OCI layout": row(totalBytes),
+    "pull, as commands (regkit pull vs skopeo copy)": row(totalBytes),
     "push OCI layout → registry": row(totalBytes),
     "digest (whole command)": row(),
     "middleware chain: full vs bare (pull)": row(),
@@ -178,6 +179,21 @@ try {
       ),
       await counted(() =>
         copy(src("bench/image"), "v1", new OciLayoutStore(join(work, `regkit-pull-${r}`)), "v1"),
+      ),
+    );
+    record(
+      "pull, as commands (regkit pull vs skopeo copy)",
+      await counted(() =>
+        skopeo([
+          "copy",
+          "-q",
+          ...flags,
+          `docker://${a.host}/bench/image:v1`,
+          `oci:${join(work, `skopeo-cli-${r}`)}:v1`,
+        ]),
+      ),
+      await counted(() =>
+        run(process.execPath, [CLI, "pull", `${a.host}/bench/image:v1`, join(work, `regkit-cli-${r}`)]),
       ),
     );
     record(
