@@ -1,4 +1,7 @@
+import { type Platform, parsePlatform } from "../core/platform.js";
+import { parseReference, type Reference, referenceTarget } from "../core/reference.js";
 import type { Registry } from "../registry/registry.js";
+import type { Repository } from "../registry/repository.js";
 
 /** Options every command sees (commander's global flags). */
 export interface GlobalOptions {
@@ -54,4 +57,28 @@ export function writeLine(io: CliIo, line: string): void {
 
 export function writeJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** REF and `--platform` as the commands that resolve an image take them. */
+export interface ImageArguments {
+  ref: Reference;
+  /** The tag or digest to ask the registry for. */
+  target: string;
+  /** Options for `Repository.resolve`: the platform, when one was asked. */
+  resolve: { platform?: Platform };
+}
+
+export function imageArguments(refText: string, platformText?: string): ImageArguments {
+  const ref = parseReference(refText);
+  const platform = platformText ? parsePlatform(platformText) : undefined;
+  return { ref, target: referenceTarget(ref), resolve: platform ? { platform } : {} };
+}
+
+/** Runs `fn` with the repository a reference names, closing the client afterwards. */
+export function withRepository<T>(
+  options: GlobalOptions,
+  ref: Reference,
+  fn: (repo: Repository) => Promise<T>,
+): Promise<T> {
+  return withRegistry(options, (registry) => fn(registry.repository(ref.registry, ref.repository)));
 }

@@ -1,7 +1,12 @@
 import type { Command } from "commander";
-import { parsePlatform } from "../../core/platform.js";
-import { parseReference, referenceTarget } from "../../core/reference.js";
-import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
+import {
+  type CliIo,
+  type GlobalOptions,
+  imageArguments,
+  withRepository,
+  writeJson,
+  writeLine,
+} from "../context.js";
 
 export function registerDigest(program: Command, io: CliIo): void {
   program
@@ -11,14 +16,12 @@ export function registerDigest(program: Command, io: CliIo): void {
     .option("--platform <os/arch[/variant]>", "digest of this platform's manifest instead of the index")
     .action(async (refText: string, options: { platform?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
-      const platform = options.platform ? parsePlatform(options.platform) : undefined;
-      await withRegistry(globals, async (registry) => {
-        const repo = registry.repository(ref.registry, ref.repository);
+      const { ref, target, resolve } = imageArguments(refText, options.platform);
+      await withRepository(globals, ref, async (repo) => {
         // Without a platform a HEAD is enough: nothing is downloaded.
-        const descriptor = platform
-          ? (await repo.resolve(referenceTarget(ref), { platform })).descriptor
-          : await repo.manifests.head(referenceTarget(ref));
+        const descriptor = resolve.platform
+          ? (await repo.resolve(target, resolve)).descriptor
+          : await repo.manifests.head(target);
         if (globals.json)
           writeJson(io, {
             digest: descriptor.digest,

@@ -1,7 +1,15 @@
 import type { Command } from "commander";
-import { formatPlatform, parsePlatform, platformFromDescriptor } from "../../core/platform.js";
+import { formatPlatform, platformFromDescriptor } from "../../core/platform.js";
 import { parseReference, referenceTarget } from "../../core/reference.js";
-import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
+import {
+  type CliIo,
+  type GlobalOptions,
+  imageArguments,
+  withRegistry,
+  withRepository,
+  writeJson,
+  writeLine,
+} from "../context.js";
 import { deleteManifest } from "./manifest.js";
 
 const MAX_CONFIG = 8 * 1024 * 1024;
@@ -25,14 +33,9 @@ export function registerImage(program: Command, io: CliIo): void {
     .option("--platform <os/arch[/variant]>", "inspect this platform's image of an index")
     .action(async (refText: string, options: { platform?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
-      const platform = options.platform ? parsePlatform(options.platform) : undefined;
-      await withRegistry(globals, async (registry) => {
-        const repo = registry.repository(ref.registry, ref.repository);
-        const { manifest, descriptor } = await repo.resolve(
-          referenceTarget(ref),
-          platform ? { platform } : {},
-        );
+      const { ref, target, resolve } = imageArguments(refText, options.platform);
+      await withRepository(globals, ref, async (repo) => {
+        const { manifest, descriptor } = await repo.resolve(target, resolve);
         const summary: Record<string, unknown> = {
           reference: `${ref.registry}/${ref.repository}`,
           mediaType: manifest.mediaType,
@@ -95,11 +98,9 @@ export function registerImage(program: Command, io: CliIo): void {
     .option("--platform <os/arch[/variant]>", "the config of this platform's image of an index")
     .action(async (refText: string, options: { platform?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
-      const platform = options.platform ? parsePlatform(options.platform) : undefined;
-      await withRegistry(globals, async (registry) => {
-        const repo = registry.repository(ref.registry, ref.repository);
-        const { manifest } = await repo.resolve(referenceTarget(ref), platform ? { platform } : {});
+      const { ref, target, resolve } = imageArguments(refText, options.platform);
+      await withRepository(globals, ref, async (repo) => {
+        const { manifest } = await repo.resolve(target, resolve);
         if (manifest.kind !== "image") {
           throw new (await import("../../core/errors.js")).UsageError(
             `${refText} is an index: choose a platform with --platform (${manifest.manifest.manifests

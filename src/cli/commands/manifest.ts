@@ -1,8 +1,14 @@
 import type { Command } from "commander";
 import { UsageError } from "../../core/errors.js";
-import { parsePlatform } from "../../core/platform.js";
 import { parseReference, referenceTarget } from "../../core/reference.js";
-import { type CliIo, type GlobalOptions, withRegistry, writeJson } from "../context.js";
+import {
+  type CliIo,
+  type GlobalOptions,
+  imageArguments,
+  withRegistry,
+  withRepository,
+  writeJson,
+} from "../context.js";
 
 export function registerManifest(program: Command, io: CliIo): void {
   const manifest = program.command("manifest").description("read and write manifests");
@@ -14,11 +20,9 @@ export function registerManifest(program: Command, io: CliIo): void {
     .option("--raw", "print the exact bytes the registry served")
     .action(async (refText: string, options: { platform?: string; raw?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
-      const platform = options.platform ? parsePlatform(options.platform) : undefined;
-      await withRegistry(globals, async (registry) => {
-        const repo = registry.repository(ref.registry, ref.repository);
-        const { manifest: parsed } = await repo.resolve(referenceTarget(ref), platform ? { platform } : {});
+      const { ref, target, resolve } = imageArguments(refText, options.platform);
+      await withRepository(globals, ref, async (repo) => {
+        const { manifest: parsed } = await repo.resolve(target, resolve);
         if (options.raw) {
           io.stdout.write(parsed.bytes);
           return;
