@@ -2,57 +2,67 @@ import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import * as tls from "node:tls";
 import { Agent } from "undici";
-import {
-  AbortedError,
-  InvalidInputError,
-  isRegkitError,
-  NetworkError,
-  ProtocolError,
-  type RegkitError,
-  TimeoutError,
-} from "../core/errors.js";
 import { openBody } from "./body.js";
+import { type EffectiveTimeouts, toTransportError } from "./transportError.js";
 import type { Handler, HttpRequest, HttpResponse } from "./types.js";
 
 export interface HttpClientOptions {
-  /** Keep-alive connections per origin; concurrent transfers beyond it queue. */
+  /** Keep-alive connections per origin (default 16); concurrent requests beyond it queue. */
   connectionsPerOrigin?: number;
   /** Extra CA certificates (PEM) trusted for TLS, added to Node's defaults. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /** How long an idle pooled connection is kept open (default 30 s). */
   keepAliveTimeoutMs?: number;
-  /** Time allowed until response headers arrive (default 30 s). */
+  /** Time allowed until response headers arrive (default 30 s); a request may override it. */
   timeoutMs?: number;
   /** Longest pause between two body chunks (default 5 min): idle time, not total time. */
   idleTimeoutMs?: number;
+  /** Sent when a request has no `user-agent` header (default `regkit/<version>`). */
   userAgent?: string;
 }
 
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = 16;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 30_000;
+/** undici's own connect default; a shorter headers timeout shortens it too. */
+const MAX_CONNECT_TIMEOUT_MS = 10_000;
+/** How long close() waits for in-flight requests before cutting them. */
 const CLOSE_GRACE_MS = 1000;
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 export const DEFAULT_USER_AGENT = `regkit/${pkg.version}`;
 
+export interface HttpClient {
+  handler: Handler;
+  close(): Promise<void>;
+}
+
 /**
  * The terminal handler of every pipeline: one undici Agent (a keep-alive
  * pool per origin) over HTTP/1.1, which measured faster than HTTP/2 for
- * blob transfers. Bodies stream both ways; nothing is buffered here.
+ * blob transfers. Bodies stream both ways; nothing is buffered here. This is
+ * also the one place the User-Agent is set.
  */
-export function createHttpClient(options: HttpClientOptions = {}): {
-  handler: Handler;
-  close(): Promise<void>;
-} {
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const headersMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const connectMs = Math.min(headersMs, MAX_CONNECT_TIMEOUT_MS);
   const agent = new Agent({
-    connections: options.connectionsPerOrigin ?? 16,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    connections: options.connectionsPerOrigin ?? DEFAULT_CONNECTIONS_PER_ORIGIN,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
     allowH2: false,
-    ...(options.ca ? { connect: { ca: withSystemCas(options.ca) } } : {}),
+    connect: { timeout: connectMs, ...(options.ca ? { ca: withSystemCas(options.ca) } : {}) },
   });
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
 
   const handler: Handler = async (request) => {
-    const headers: Record<string, string> = { ...request.headers };
+    const timeouts: EffectiveTimeouts = {
+      connectMs,
+      headersMs: request.timeoutMs ?? headersMs,
+      idleMs: request.idleTimeoutMs ?? idleMs,
+    };
+    const headers = lowerCased(request.headers);
     headers["user-agent"] ??= userAgent;
     const body = openBody(request.body);
     if ((typeof body === "string" || body instanceof Uint8Array) && headers["content-length"] === undefined) {
@@ -68,10 +78,10 @@ export function createHttpClient(options: HttpClientOptions = {}): {
         headers,
         body: body ?? null,
         signal: request.signal ?? null,
-        headersTimeout: request.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        bodyTimeout: request.idleTimeoutMs ?? options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+        headersTimeout: timeouts.headersMs,
+        bodyTimeout: timeouts.idleMs,
       });
-      mapStreamErrors(response.body, request);
+      mapStreamErrors(response.body, request, timeouts);
       const result: HttpResponse = {
         status: response.statusCode,
         headers: response.headers as HttpResponse["headers"],
@@ -81,8 +91,8 @@ export function createHttpClient(options: HttpClientOptions = {}): {
       };
       return result;
     } catch (error) {
-      if (body && typeof body === "object" && "destroy" in body) (body as Readable).destroy();
-      throw toTransportError(error, request);
+      if (body !== undefined && typeof body === "object" && !(body instanceof Uint8Array)) body.destroy();
+      throw toTransportError(error, request, timeouts);
     }
   };
 
@@ -102,6 +112,12 @@ export function createHttpClient(options: HttpClientOptions = {}): {
   };
 }
 
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) result[name.toLowerCase()] = value;
+  return result;
+}
+
 function withSystemCas(ca: string | Buffer | Array<string | Buffer>): Array<string | Buffer> {
   // Giving `ca` replaces Node's trust store; keep the defaults (with NODE_EXTRA_CA_CERTS) and add ours.
   const defaults =
@@ -111,80 +127,16 @@ function withSystemCas(ca: string | Buffer | Array<string | Buffer>): Array<stri
 
 /**
  * Errors raised while the caller reads the body (idle timeout, socket cut)
- * are mapped to RegkitErrors by wrapping the stream's destroy callback, so
- * no extra Transform copies every chunk.
+ * become RegkitErrors by wrapping the stream's destroy callback, which every
+ * failure passes through once; the chunks themselves are never touched, so
+ * the body stays zero-copy.
  */
-function mapStreamErrors(body: Readable, request: HttpRequest): void {
+function mapStreamErrors(body: Readable, request: HttpRequest, timeouts: EffectiveTimeouts): void {
   const stream = body as Readable & {
-    _destroy: (err: Error | null, cb: (err?: Error | null) => void) => void;
+    _destroy: (err: Error | null, callback: (err?: Error | null) => void) => void;
   };
   const original = stream._destroy.bind(stream);
   stream._destroy = (err, callback) => {
-    original(err, (mapped) => callback(mapped ? toTransportError(mapped, request) : mapped));
+    original(err, (failure) => callback(failure ? toTransportError(failure, request, timeouts) : failure));
   };
-}
-
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ETIMEDOUT",
-  "ECONNABORTED",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "UND_ERR_DESTROYED",
-  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
-]);
-
-/** Maps undici and system errors to the RegkitError hierarchy, naming only the origin. */
-export function toTransportError(error: unknown, request: HttpRequest): RegkitError {
-  if (isRegkitError(error)) return error;
-  const where = `${request.method} ${request.url.origin}`;
-  const err = error as { code?: string; name?: string; message?: string; cause?: unknown };
-  const code = err?.code ?? (err?.cause as { code?: string } | undefined)?.code;
-  if (
-    request.signal?.aborted ||
-    err?.name === "AbortError" ||
-    code === "UND_ERR_ABORTED" ||
-    code === "UND_ERR_ABORT"
-  ) {
-    return new AbortedError(`${where}: aborted`, { cause: error });
-  }
-  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT") {
-    return new TimeoutError(`${where}: waiting for the response`, request.timeoutMs ?? DEFAULT_TIMEOUT_MS, {
-      cause: error,
-    });
-  }
-  if (code === "UND_ERR_BODY_TIMEOUT") {
-    return new TimeoutError(`${where}: body idle`, request.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, {
-      cause: error,
-    });
-  }
-  if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH") {
-    return new InvalidInputError(`${where}: request body length differs from its Content-Length`, {
-      cause: error,
-    });
-  }
-  if (code?.startsWith("HPE_") || code === "UND_ERR_HEADERS_OVERFLOW" || code === "UND_ERR_INFO") {
-    return new ProtocolError(`${where}: malformed HTTP response`, { cause: error, retryable: true });
-  }
-  if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
-    return new NetworkError(
-      `${where}: TLS verification failed (${code}); trust the CA with NODE_EXTRA_CA_CERTS or use --insecure-registry for plain HTTP`,
-      { cause: error, retryable: false, code: "TLS" },
-    );
-  }
-  if (code && /SSL|TLS/.test(code)) {
-    return new NetworkError(`${where}: TLS handshake failed (${code}); the server may not speak HTTPS`, {
-      cause: error,
-      retryable: false,
-      code: "TLS",
-    });
-  }
-  const reason = code && NETWORK_CODES.has(code) ? code : (err?.message ?? "request failed").slice(0, 200);
-  return new NetworkError(`${where}: ${reason}`, { cause: error });
 }

@@ -8,21 +8,27 @@ export { bodyLength, isReplayable, openBody } from "./body.js";
 export { type Har, type HarEntry, Recorder, Replayer, ReplayMismatchError, redactText } from "./cassette.js";
 export {
   createHttpClient,
+  DEFAULT_CONNECTIONS_PER_ORIGIN,
   DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_USER_AGENT,
+  type HttpClient,
   type HttpClientOptions,
-  toTransportError,
 } from "./httpClient.js";
 export { Pipeline } from "./pipeline.js";
-export { redirectMiddleware } from "./redirect.js";
-export { discard, headerValue, headerValues, readBytes, readJson, readText } from "./response.js";
-export { EndpointPolicy, isLoopbackHost, splitHost } from "./scheme.js";
+export { DEFAULT_MAX_REDIRECTS, type RedirectOptions, redirectMiddleware } from "./redirect.js";
+export { abandon, discard, headerValue, headerValues, readBytes, readJson, readText } from "./response.js";
+export { EndpointPolicy, type HostParts, isLoopbackHost, splitHost } from "./scheme.js";
+export { type EffectiveTimeouts, toTransportError } from "./transportError.js";
 export type { Handler, HttpMethod, HttpRequest, HttpResponse, Middleware, RequestBody } from "./types.js";
 
 export interface TransportOptions extends HttpClientOptions {
   insecureHosts?: string[];
-  /** A policy to share with layers above (auth checks realms with it); built from insecureHosts otherwise. */
+  /**
+   * A policy to share with layers above (auth checks realms with it). It wins over insecureHosts,
+   * which is then expected to be the list it was built from; otherwise one is built from that list.
+   */
   policy?: EndpointPolicy;
   /** Outermost first; they wrap the redirect policy and the network. */
   middlewares?: Middleware[];

@@ -16,7 +16,9 @@ export class Pipeline {
     this.#middlewares = [...middlewares];
   }
 
-  send(request: HttpRequest): Promise<HttpResponse> {
+  /** Always a promise: a middleware that throws synchronously still rejects. */
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    // Composed once per change of the list, not per request.
     this.#composed ??= this.#middlewares.reduceRight<Handler>((next, mw) => mw.wrap(next), this.#terminal);
     return this.#composed(request);
   }

@@ -1,20 +1,23 @@
 import { ProtocolError, SizeLimitError } from "../core/errors.js";
 import type { HttpResponse } from "./types.js";
 
+/** All values of a header, in the order received; empty when absent. */
 export function headerValues(response: HttpResponse, name: string): string[] {
   const value = response.headers[name.toLowerCase()];
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
 }
 
+/** The first value of a header. */
 export function headerValue(response: HttpResponse, name: string): string | undefined {
   return headerValues(response, name)[0];
 }
 
 /**
  * Reads a whole body into memory, for small documents only (manifests,
- * JSON): refuses before reading when Content-Length is over the limit, and
- * stops reading as soon as the limit is passed.
+ * JSON, error bodies): refuses before reading when Content-Length is over
+ * the limit, and stops as soon as the bytes read pass it. Either way the
+ * stream is destroyed, so a hostile server cannot make us read on.
  */
 export async function readBytes(
   response: HttpResponse,
@@ -29,13 +32,13 @@ export async function readBytes(
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response.body) {
-    const buf = chunk as Buffer;
-    size += buf.byteLength;
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.byteLength;
     if (size > limit) {
       abandon(response);
       throw new SizeLimitError(what, limit);
     }
-    chunks.push(buf);
+    chunks.push(bytes);
   }
   return Buffer.concat(chunks, size);
 }
@@ -44,6 +47,7 @@ export async function readText(response: HttpResponse, limit: number, what?: str
   return (await readBytes(response, limit, what)).toString("utf8");
 }
 
+/** Parsed but unvalidated JSON: callers check its shape with a schema. */
 export async function readJson(response: HttpResponse, limit: number, what = "response"): Promise<unknown> {
   const text = await readText(response, limit, what);
   try {
@@ -53,22 +57,30 @@ export async function readJson(response: HttpResponse, limit: number, what = "re
   }
 }
 
+/** Bodies up to this size are drained so their connection is reused; larger ones are cut. */
+const DRAIN_LIMIT = 128 * 1024;
+/** A server that stalls while we drain must not hold the caller for the whole idle timeout. */
+const DRAIN_TIMEOUT_MS = 5000;
+
 /**
- * Frees the connection: a short remainder is drained so the keep-alive
- * socket goes back to the pool; a long one is cut. Never throws.
+ * Frees the connection behind a response nobody wants to read: a short
+ * remainder is drained so the keep-alive socket goes back to the pool; a
+ * long or stalled one is cut. Never throws.
  */
 export async function discard(response: HttpResponse): Promise<void> {
-  const body = response.body as HttpResponse["body"] & { dump?: (opts: { limit: number }) => Promise<void> };
+  const body = response.body as HttpResponse["body"] & {
+    dump?: (opts: { limit: number; signal?: AbortSignal }) => Promise<unknown>;
+  };
   if (body.readableEnded || body.destroyed) return;
   try {
     if (typeof body.dump === "function") {
-      await body.dump({ limit: DRAIN_LIMIT });
-      return;
-    }
-    let drained = 0;
-    for await (const chunk of body) {
-      drained += (chunk as Buffer).byteLength;
-      if (drained > DRAIN_LIMIT) break;
+      await body.dump({ limit: DRAIN_LIMIT, signal: AbortSignal.timeout(DRAIN_TIMEOUT_MS) });
+    } else {
+      let drained = 0;
+      for await (const chunk of body) {
+        drained += (chunk as Buffer).length;
+        if (drained > DRAIN_LIMIT) break;
+      }
     }
   } catch {
     // the connection is gone either way
@@ -76,8 +88,6 @@ export async function discard(response: HttpResponse): Promise<void> {
     if (!body.readableEnded) abandon(response);
   }
 }
-
-const DRAIN_LIMIT = 128 * 1024;
 
 /**
  * Stops reading a body on purpose. Destroying an unfinished body makes it
