@@ -49,6 +49,8 @@ export interface ImageOptions {
 
 const CREATED = "2024-01-01T00:00:00Z";
 const MTIME = new Date(CREATED);
+const GZIP_OS_OFFSET = 9;
+const GZIP_OS_UNKNOWN = 255;
 
 function blob(mediaType: string, bytes: Buffer): GeneratedBlob {
   return { mediaType, digest: digestOf(bytes), size: bytes.byteLength, bytes };
@@ -79,6 +81,18 @@ async function tarOf(files: Array<{ name: string; content: Buffer }>): Promise<B
   return done;
 }
 
+/**
+ * Node's gzip header has no file name and mtime 0; only its OS byte follows
+ * the host (3 on Linux, other values on macOS and Windows), so it is pinned
+ * to 255 "unknown", as Go's compress/gzip writes it, for the same digests on
+ * every developer's machine.
+ */
+function gzipLayer(tar: Buffer): Buffer {
+  const gz = gzipSync(tar, { level: 1 });
+  gz[GZIP_OS_OFFSET] = GZIP_OS_UNKNOWN;
+  return gz;
+}
+
 export async function generateImage(options: ImageOptions): Promise<GeneratedImage> {
   const platform = options.platform ?? { os: "linux", architecture: "amd64" };
   const docker = options.mediaTypes === "docker";
@@ -95,10 +109,7 @@ export async function generateImage(options: ImageOptions): Promise<GeneratedIma
       { name: `layer${i}/data.bin`, content: seededBytes(`${options.seed}/layer/${i}`, layerSize) },
     ]);
     diffIds.push(digestOf(tar));
-    // Node writes a fixed gzip header (no name, mtime 0), so the output is reproducible.
-    layers.push(
-      blob(docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip, gzipSync(tar, { level: 1 })),
-    );
+    layers.push(blob(docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip, gzipLayer(tar)));
   }
   const configJson = {
     architecture: platform.architecture,

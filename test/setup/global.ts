@@ -4,7 +4,7 @@
  * binaries are installed when we can (root), otherwise the run fails: an
  * integration test that silently skips proves nothing.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { type Distribution, startDistribution } from "../support/distribution.js";
@@ -13,17 +13,24 @@ function has(binary: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${binary}`], { stdio: "ignore" }).status === 0;
 }
 
+const REQUIRED = ["docker-registry", "skopeo", "openssl"];
+
+function missingComponents(): string[] {
+  return REQUIRED.filter((binary) => !has(binary));
+}
+
 function ensureRealComponents(): void {
-  if (has("docker-registry") && has("skopeo") && has("openssl")) return;
-  const script = join(import.meta.dirname, "..", "..", "scripts", "install-deps.sh");
-  try {
-    execFileSync("bash", [script], { stdio: "inherit" });
-  } catch {
-    // reported below
+  if (missingComponents().length === 0) return;
+  if (process.getuid?.() === 0) {
+    const script = join(import.meta.dirname, "..", "..", "scripts", "install-deps.sh");
+    // A failing install is reported below with what is still missing; its own output is inherited.
+    spawnSync("bash", [script], { stdio: ["ignore", "inherit", "inherit"] });
   }
-  if (!has("docker-registry") || !has("skopeo") || !has("openssl")) {
+  const missing = missingComponents();
+  if (missing.length > 0) {
     throw new Error(
-      "integration tests need docker-registry, skopeo and openssl (Debian packages); run `sudo bash scripts/install-deps.sh`",
+      `integration tests need ${missing.join(", ")} (Debian packages docker-registry, skopeo, openssl); ` +
+        "run `sudo bash scripts/install-deps.sh`",
     );
   }
 }

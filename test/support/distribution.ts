@@ -6,7 +6,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
+import { get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -39,13 +40,10 @@ export interface Distribution {
 
 const BINARY = "docker-registry";
 const START_TIMEOUT_MS = 20_000;
+/** Marks readiness probes so the access-log request count leaves them out. */
+const PROBE_AGENT = "regkit-test-readiness-probe";
 
-function config(
-  port: number,
-  storageDir: string,
-  mode: { auth: string[]; http: string[] },
-  accessLog: boolean,
-): string {
+function config(port: number, storageDir: string, mode: ModeConfig, accessLog: boolean): string {
   return [
     "version: 0.1",
     "log:",
@@ -71,7 +69,13 @@ function config(
   ].join("\n");
 }
 
-async function modeConfig(options: DistributionOptions, dir: string) {
+interface ModeConfig {
+  auth: string[];
+  http: string[];
+  caPem?: string;
+}
+
+async function modeConfig(options: DistributionOptions, dir: string): Promise<ModeConfig> {
   if (options.auth === "htpasswd") {
     const file = join(dir, "htpasswd");
     const lines = Object.entries(options.users).map(
@@ -101,28 +105,50 @@ async function modeConfig(options: DistributionOptions, dir: string) {
   return { auth: [], http: [] };
 }
 
-/** A TCP connect succeeds: works for every mode (plain, TLS, auth) without speaking its protocol. */
-function listening(port: number): Promise<boolean> {
+/**
+ * `GET /v2/` answers with the status the mode promises (200 anonymous, 401 with
+ * auth): a listening socket alone does not prove the API is being served.
+ */
+function probe(url: string, caPem: string | undefined): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
+    const get = url.startsWith("https:") ? httpsGet : httpGet;
+    const request = get(
+      `${url}/v2/`,
+      {
+        agent: false,
+        timeout: 2000,
+        headers: { "user-agent": PROBE_AGENT },
+        ...(caPem ? { ca: caPem } : {}),
+      },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      },
+    );
+    request.once("timeout", () => request.destroy());
+    request.once("error", () => resolve(undefined));
   });
 }
 
-async function waitReady(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitReady(
+  url: string,
+  mode: ModeConfig,
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
+  const expected = mode.auth.length > 0 ? 401 : 200;
   const deadline = Date.now() + START_TIMEOUT_MS;
+  let last: number | undefined;
   while (Date.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(`docker-registry exited with ${child.exitCode}: ${stderr()}`);
-    if (await listening(port)) return;
+    last = await probe(url, mode.caPem);
+    if (last === expected) return;
     await sleep(50);
   }
   throw new Error(
-    `docker-registry did not listen on 127.0.0.1:${port} within ${START_TIMEOUT_MS} ms: ${stderr()}`,
+    `docker-registry at ${url} did not answer GET /v2/ with ${expected} within ${START_TIMEOUT_MS} ms ` +
+      `(last: ${last ?? "no connection"}): ${stderr()}`,
   );
 }
 
@@ -132,13 +158,17 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   const mode = await modeConfig(options, dir);
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
+    const url = `${mode.http.length > 0 ? "https" : "http"}://127.0.0.1:${port}`;
     const configPath = join(dir, "config.yml");
     await writeFile(configPath, config(port, storageDir, mode, options.accessLog ?? false));
     const child = spawn(BINARY, ["serve", configPath], { stdio: ["ignore", "pipe", "pipe"] });
-    // The access log (combined log format, one line per request) goes to stdout.
+    // The access log (combined log format, one line per request, user agent included) goes to stdout.
     let served = 0;
+    let partial = "";
     child.stdout?.on("data", (chunk: Buffer) => {
-      for (const byte of chunk) if (byte === 10) served++;
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) if (!line.includes(PROBE_AGENT)) served++;
     });
     let log = "";
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -146,7 +176,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
     });
     const spawnError = new Promise<never>((_, reject) => child.once("error", reject));
     try {
-      await Promise.race([waitReady(port, child, () => log), spawnError]);
+      await Promise.race([waitReady(url, mode, child, () => log), spawnError]);
     } catch (error) {
       child.kill("SIGKILL");
       // Another process may have taken the port between our probe and the registry's bind.
@@ -156,9 +186,9 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
     }
     return {
       host: `127.0.0.1:${port}`,
-      url: `${mode.http.length > 0 ? "https" : "http"}://127.0.0.1:${port}`,
+      url,
       storageDir,
-      ...("caPem" in mode && mode.caPem ? { caPem: mode.caPem } : {}),
+      ...(mode.caPem ? { caPem: mode.caPem } : {}),
       requests: () => served,
       stop: async () => {
         if (child.exitCode === null) {
