@@ -66,8 +66,19 @@ export function isRegkitError(value: unknown): value is RegkitError {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
+/**
+ * Messages quote what users and registries sent; line breaks would split the
+ * CLI's one-line error and control or bidi characters could rewrite the
+ * terminal, so they are shown escaped.
+ */
 function oneLine(message: string): string {
-  return message.replace(/\s*[\r\n]+\s*/g, " ").trim();
+  return message
+    .replace(/\s*[\r\n\u2028\u2029]+\s*/g, " ")
+    .trim()
+    .replace(
+      /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }
 
 export class ConfigurationError extends RegkitError {

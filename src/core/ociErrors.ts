@@ -9,7 +9,6 @@ import {
   type RegkitError,
   type RegkitErrorOptions,
   ServerError,
-  SizeLimitError,
   truncate,
   UnsupportedError,
 } from "./errors.js";
@@ -29,6 +28,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: "UNAUTHORIZED: authentication required",
   403: "DENIED: access denied",
   404: "NOT_FOUND: not found",
+  413: "SIZE_INVALID: request body too large",
   429: "TOOMANYREQUESTS: rate limited",
 };
 
@@ -79,7 +79,8 @@ export function errorFromResponse(ctx: HttpErrorContext): RegkitError {
   if (ctx.status === 401 || code === "UNAUTHORIZED") return new AuthenticationError(message, options);
   if (ctx.status === 403 || code === "DENIED") return new AuthorizationError(message, options);
   if (ctx.status === 404 || code?.endsWith("_UNKNOWN")) return new NotFoundError(message, options);
-  if (ctx.status === 413) return new SizeLimitError(`${ctx.operation}: request body`, 0, options);
+  // The registry's limit is not known here (its message may say): report what it answered.
+  if (ctx.status === 413) return new ProtocolError(message, { ...options, code: code ?? "SIZE_INVALID" });
   if (ctx.status === 405 || code === "UNSUPPORTED") return new UnsupportedError(message, options);
   if (ctx.status >= 500) return new ServerError(message, { ...options, retryable: ctx.status !== 501 });
   // The registry checked what we sent and it did not match its digest: an integrity failure.
