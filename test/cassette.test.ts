@@ -7,7 +7,6 @@ import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basic, staticCredentials } from "../src/auth/index.js";
 import { digestOf } from "../src/core/digest.js";
@@ -15,6 +14,7 @@ import { isRegkitError } from "../src/core/errors.js";
 import { Registry } from "../src/registry/registry.js";
 import { generateIndex } from "../src/sim/images.js";
 import { type AuthTarget, PASSWORD, startAuthTargets, USER } from "./support/authTargets.js";
+import { readAll } from "./support/streams.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 let targets: AuthTarget[] = [];
@@ -28,12 +28,6 @@ afterAll(async () => {
   for (const target of targets) await target.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** A full copy of a multi-platform image between two repositories, and what it read back. */
 async function copySession(registry: Registry, host: string, seed: string): Promise<string[]> {

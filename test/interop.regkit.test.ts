@@ -13,12 +13,7 @@ import type { Repository } from "../src/registry/repository.js";
 import { type GeneratedIndex, generateIndex, writeOciLayout } from "../src/sim/images.js";
 import { startRegistryServer } from "../src/sim/server.js";
 import { skopeoCopy, skopeoInspectRaw } from "./support/skopeo.js";
-
-async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+import { readAll } from "./support/streams.js";
 
 async function pushIndex(repo: Repository, content: GeneratedIndex, tag: string): Promise<void> {
   for (const image of content.images) {
@@ -40,7 +35,7 @@ async function expectContent(repo: Repository, content: GeneratedIndex, tag: str
     expect(manifest.bytes.equals(image.manifest.bytes)).toBe(true);
     for (const blob of [image.config, ...image.layers]) {
       const fetched = await repo.blobs.fetch(blob.digest, { size: blob.size });
-      expect(digestOf(await readStream(fetched.stream))).toBe(blob.digest);
+      expect(digestOf(await readAll(fetched.stream))).toBe(blob.digest);
     }
   }
 }

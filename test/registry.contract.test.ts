@@ -20,12 +20,7 @@ import { FileStorage } from "../src/sim/fileStorage.js";
 import { type GeneratedImage, generateImage, generateIndex } from "../src/sim/images.js";
 import { startRegistryServer } from "../src/sim/server.js";
 import { type AuthTarget, PASSWORD, startAuthTargets, USER } from "./support/authTargets.js";
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
+import { readAll } from "./support/streams.js";
 
 async function pushImage(repo: Repository, image: GeneratedImage, tag?: string) {
   for (const blob of [image.config, ...image.layers]) {

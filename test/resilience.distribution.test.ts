@@ -10,6 +10,7 @@ import { Registry } from "../src/registry/registry.js";
 import { startFaultProxy } from "../src/sim/faultProxy.js";
 import type { FaultRule } from "../src/sim/faults.js";
 import { generateImage } from "../src/sim/images.js";
+import { readAll } from "./support/streams.js";
 
 const FAST = { serverErrorDelayMs: 5, unavailableDelayMs: 5, networkDelayMs: 5 };
 const cleanups: Array<() => Promise<void>> = [];
@@ -35,12 +36,6 @@ async function behindProxy(rules: FaultRule[], seed = 11) {
     retries,
     repo: registry.repository(proxy.host, `faulty/${randomBytes(3).toString("hex")}`),
   };
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 describe("distribution behind fault injection", () => {

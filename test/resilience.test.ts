@@ -11,6 +11,7 @@ import { Registry, type RegistryOptions } from "../src/registry/registry.js";
 import type { FaultRule } from "../src/sim/faults.js";
 import { generateImage } from "../src/sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
+import { readAll } from "./support/streams.js";
 
 const FAST = { serverErrorDelayMs: 5, unavailableDelayMs: 5, networkDelayMs: 5 };
 const cleanups: Array<() => Promise<void>> = [];
@@ -39,12 +40,6 @@ async function seedBlob(server: RegistryServer, bytes: Buffer): Promise<void> {
     .repository(server.host, "faulty/app")
     .uploads.upload(bytes, { digest: digestOf(bytes), size: bytes.length });
   await clean.close();
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 describe("retry", () => {

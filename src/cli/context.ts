@@ -1,3 +1,4 @@
+import type { Digest } from "../core/digest.js";
 import { type Platform, parsePlatform } from "../core/platform.js";
 import { parseReference, type Reference, referenceTarget } from "../core/reference.js";
 import type { Registry } from "../registry/registry.js";
@@ -81,4 +82,9 @@ export function withRepository<T>(
   fn: (repo: Repository) => Promise<T>,
 ): Promise<T> {
   return withRegistry(options, (registry) => fn(registry.repository(ref.registry, ref.repository)));
+}
+
+/** The digest a reference points at: its own digest, or the tag resolved with a HEAD. */
+export async function pinnedDigest(repo: Repository, ref: Reference): Promise<Digest> {
+  return ref.digest ?? (await repo.manifests.head(referenceTarget(ref))).digest;
 }

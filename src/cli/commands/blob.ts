@@ -7,7 +7,14 @@ import type { Command } from "commander";
 import type { Digest } from "../../core/digest.js";
 import { UsageError } from "../../core/errors.js";
 import { parseReference, type Reference } from "../../core/reference.js";
-import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
+import {
+  type CliIo,
+  type GlobalOptions,
+  withRegistry,
+  withRepository,
+  writeJson,
+  writeLine,
+} from "../context.js";
 
 function blobReference(text: string): Reference & { digest: Digest } {
   const ref = parseReference(text, { defaultTag: false });
@@ -27,8 +34,8 @@ export function registerBlob(program: Command, io: CliIo): void {
     .action(async (refText: string, options: { output?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = blobReference(refText);
-      await withRegistry(globals, async (registry) => {
-        const fetched = await registry.repository(ref.registry, ref.repository).blobs.fetch(ref.digest);
+      await withRepository(globals, ref, async (repo) => {
+        const fetched = await repo.blobs.fetch(ref.digest);
         if (!options.output) {
           await pipeline(fetched.stream, io.stdout, { end: false });
           return;
@@ -55,8 +62,8 @@ export function registerBlob(program: Command, io: CliIo): void {
     .action(async (refText: string, _options: unknown, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = blobReference(refText);
-      await withRegistry(globals, async (registry) => {
-        const descriptor = await registry.repository(ref.registry, ref.repository).blobs.head(ref.digest);
+      await withRepository(globals, ref, async (repo) => {
+        const descriptor = await repo.blobs.head(ref.digest);
         if (globals.json) writeJson(io, { digest: descriptor.digest, size: descriptor.size });
         else writeLine(io, `${descriptor.digest} ${descriptor.size}`);
       });
@@ -89,8 +96,8 @@ export function registerBlob(program: Command, io: CliIo): void {
     .action(async (refText: string, _options: unknown, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = blobReference(refText);
-      await withRegistry(globals, async (registry) => {
-        await registry.repository(ref.registry, ref.repository).blobs.delete(ref.digest);
+      await withRepository(globals, ref, async (repo) => {
+        await repo.blobs.delete(ref.digest);
         if (globals.json) writeJson(io, { deleted: ref.digest });
         else writeLine(io, `deleted ${ref.digest}`);
       });

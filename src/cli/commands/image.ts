@@ -5,7 +5,7 @@ import {
   type CliIo,
   type GlobalOptions,
   imageArguments,
-  withRegistry,
+  pinnedDigest,
   withRepository,
   writeJson,
   writeLine,
@@ -127,8 +127,7 @@ export function registerImage(program: Command, io: CliIo): void {
       const ref = parseReference(refText);
       const { parseTag } = await import("../../core/reference.js");
       for (const tag of tags) parseTag(tag);
-      await withRegistry(globals, async (registry) => {
-        const repo = registry.repository(ref.registry, ref.repository);
+      await withRepository(globals, ref, async (repo) => {
         const { descriptor, bytes } = await repo.manifests.fetch(referenceTarget(ref));
         for (const tag of tags) await repo.manifests.put(tag, bytes, descriptor.mediaType);
         if (globals.json) writeJson(io, { digest: descriptor.digest, tags });
@@ -154,8 +153,8 @@ export function registerImage(program: Command, io: CliIo): void {
       if (ref.tag === undefined || ref.digest) {
         throw new (await import("../../core/errors.js")).UsageError("untag needs REPO:TAG");
       }
-      await withRegistry(globals, async (registry) => {
-        await registry.repository(ref.registry, ref.repository).manifests.delete(ref.tag!);
+      await withRepository(globals, ref, async (repo) => {
+        await repo.manifests.delete(ref.tag!);
         if (globals.json) writeJson(io, { untagged: ref.tag });
         else writeLine(io, `untagged ${ref.tag}`);
       });
@@ -169,9 +168,8 @@ export function registerImage(program: Command, io: CliIo): void {
     .action(async (refText: string, options: { artifactType?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = parseReference(refText);
-      await withRegistry(globals, async (registry) => {
-        const repo = registry.repository(ref.registry, ref.repository);
-        const digest = ref.digest ?? (await repo.manifests.head(referenceTarget(ref))).digest;
+      await withRepository(globals, ref, async (repo) => {
+        const digest = await pinnedDigest(repo, ref);
         const found = await repo.referrers.list(
           digest,
           options.artifactType ? { artifactType: options.artifactType } : {},

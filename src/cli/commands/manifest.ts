@@ -5,6 +5,7 @@ import {
   type CliIo,
   type GlobalOptions,
   imageArguments,
+  pinnedDigest,
   withRegistry,
   withRepository,
   writeJson,
@@ -49,7 +50,7 @@ export function registerManifest(program: Command, io: CliIo): void {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = parseReference(refText);
       const bytes = await readStdin(io, 4 * 1024 * 1024);
-      const [{ parseManifest }] = await Promise.all([import("../../core/manifest.js")]);
+      const { parseManifest } = await import("../../core/manifest.js");
       const parsed = parseManifest(bytes, options.mediaType);
       const mediaType = options.mediaType ?? parsed.mediaType;
       await withRegistry(globals, async (registry) => {
@@ -73,9 +74,8 @@ export function registerManifest(program: Command, io: CliIo): void {
 /** `manifest delete` and `delete`: resolve a tag to its digest, delete the manifest (its tags go with it). */
 export async function deleteManifest(io: CliIo, globals: GlobalOptions, refText: string): Promise<void> {
   const ref = parseReference(refText);
-  await withRegistry(globals, async (registry) => {
-    const repo = registry.repository(ref.registry, ref.repository);
-    const digest = ref.digest ?? (await repo.manifests.head(referenceTarget(ref))).digest;
+  await withRepository(globals, ref, async (repo) => {
+    const digest = await pinnedDigest(repo, ref);
     await repo.manifests.delete(digest);
     if (globals.json) writeJson(io, { deleted: digest });
     else io.stdout.write(`deleted ${digest}\n`);
