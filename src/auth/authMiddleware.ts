@@ -19,6 +19,11 @@ export interface AuthOptions {
   cache?: TokenCache;
   /** Where `auth.token` spans go (the global provider otherwise). */
   tracerProvider?: TracerProvider;
+  /**
+   * Challenges known before the first request, by origin (`https://registry-1.docker.io`):
+   * the first request then already carries a token, saving the 401 round trip.
+   */
+  challenges?: Record<string, Challenge>;
   /** Called once per token request actually made (for tests and metrics). */
   onTokenRequest?: (info: { origin: string; service: string | undefined; scopes: string[] }) => void;
 }
@@ -45,7 +50,8 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
   const stateOf = (origin: string): OriginState => {
     let state = origins.get(origin);
     if (!state) {
-      state = {};
+      const known = options.challenges?.[origin];
+      state = known ? { challenge: known } : {};
       origins.set(origin, state);
     }
     return state;

@@ -23,20 +23,23 @@ export interface CliIo {
 /** Loaded on first use so that `--help`, `--version` and usage errors stay instant. */
 export async function createRegistry(options: GlobalOptions): Promise<Registry> {
   const { Registry } = await import("../registry/registry.js");
-  const verbose = options.verbose ?? 0;
-  // pino is loaded only when something will be logged: a plain command starts faster without it.
-  const logger =
-    verbose > 0
-      ? await import("../core/logger.js").then(({ createLogger, levelForVerbosity }) =>
-          createLogger(levelForVerbosity(verbose)),
-        )
-      : undefined;
+  const logger = await createLogger(options.verbose);
+  // Docker Hub references follow DOCKER_HUB_REGISTRY_URL (a mirror, a proxy, the embedded fake).
+  const hubRegistry = process.env.DOCKER_HUB_REGISTRY_URL;
   return new Registry({
     insecureHosts: options.insecureRegistry ?? [],
+    ...(hubRegistry ? { endpoints: { "docker.io": hubRegistry } } : {}),
     ...(logger ? { logger } : {}),
     ...(options.record ? { record: options.record } : {}),
     ...(options.replay ? { replay: options.replay } : {}),
   });
+}
+
+/** The logger for `-v`…`-vvv`; pino is loaded only when something will be logged. */
+export async function createLogger(verbose: number | undefined) {
+  if (!verbose) return undefined;
+  const { createLogger: make, levelForVerbosity } = await import("../core/logger.js");
+  return make(levelForVerbosity(verbose));
 }
 
 /** Runs `fn` with a Registry that is closed afterwards, so idle sockets never keep the process alive. */

@@ -4,6 +4,7 @@ import { exitCodeFor, isRegkitError } from "../core/errors.js";
 import { registerBlob } from "./commands/blob.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDigest } from "./commands/digest.js";
+import { registerHub, registerRateLimit, registerVulns } from "./commands/hub.js";
 import { registerImage } from "./commands/image.js";
 import { registerList } from "./commands/list.js";
 import { registerLogin } from "./commands/login.js";
@@ -49,6 +50,9 @@ export function buildProgram(io: CliIo): Command {
   registerImage(program, io);
   registerServe(program, io);
   registerLogin(program, io);
+  registerHub(program, io);
+  registerRateLimit(program, io);
+  registerVulns(program, io);
   for (const command of program.commands) inheritOutput(command, program);
   return program;
 }

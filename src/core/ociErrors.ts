@@ -49,6 +49,8 @@ export interface HttpErrorContext {
   operation: string;
   status: number;
   body?: string;
+  /** What a non-OCI API said (Docker Hub's `detail`, GitHub's `message`), used when the body has no OCI errors. */
+  message?: string;
   provider?: string;
   retryAfterMs?: number;
   resetAt?: Date;
@@ -60,7 +62,9 @@ export function errorFromResponse(ctx: HttpErrorContext): RegkitError {
   const first = ociErrors[0];
   const detail = first
     ? `${first.code}${first.message ? `: ${truncate(first.message, 200)}` : ""}`
-    : (STATUS_TEXT[ctx.status] ?? `HTTP ${ctx.status}`);
+    : ctx.message
+      ? `${STATUS_TEXT[ctx.status]?.split(":")[0] ?? `HTTP ${ctx.status}`}: ${truncate(ctx.message, 200)}`
+      : (STATUS_TEXT[ctx.status] ?? `HTTP ${ctx.status}`);
   const message = `${ctx.operation}: ${detail}`;
   const options: RegkitErrorOptions = {
     status: ctx.status,

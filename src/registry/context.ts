@@ -46,6 +46,8 @@ export class RegistryContext {
     send: Handler;
     provider?: string;
     telemetry?: Telemetry;
+    /** A base URL fixed by configuration (no scheme probing). */
+    baseUrl?: URL;
   }) {
     this.registry = options.registry;
     this.endpoint = options.endpoint;
@@ -55,6 +57,7 @@ export class RegistryContext {
     this.telemetry = options.telemetry ?? new Telemetry();
     // Validate the host now, so a bad one fails before any request.
     options.policy.baseUrl(options.endpoint);
+    if (options.baseUrl) this.#base = Promise.resolve(options.baseUrl);
   }
 
   /** Where the registry's API lives (`https://host/`, or `http://` where allowed). */

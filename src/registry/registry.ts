@@ -1,9 +1,9 @@
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
-import { authMiddleware } from "../auth/authMiddleware.js";
+import { type AuthOptions, authMiddleware } from "../auth/authMiddleware.js";
 import type { CredentialProvider } from "../auth/credentials.js";
 import { defaultCredentials } from "../auth/index.js";
 import type { TokenCache } from "../auth/tokenCache.js";
-import { InvalidInputError, InvalidReferenceError } from "../core/errors.js";
+import { ConfigurationError, InvalidInputError, InvalidReferenceError, truncate } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { isValidRepository, parseRepository, registryEndpoint } from "../core/reference.js";
 import { Recorder, Replayer } from "../transport/cassette.js";
@@ -50,6 +50,42 @@ export interface RegistryOptions extends HttpClientOptions {
   meterProvider?: MeterProvider;
   /** A ready transport to use instead of building one; the caller then owns closing it. */
   transport?: { send: Handler; policy: EndpointPolicy };
+  /**
+   * Where a registry really lives, by the name references use:
+   * `{ "docker.io": "http://127.0.0.1:5000" }` points Docker Hub references
+   * at a fake, a mirror or a proxy. Credentials stay those of the name.
+   */
+  endpoints?: Record<string, string>;
+  /** Auth challenges known in advance, by origin (see AuthOptions.challenges). */
+  challenges?: AuthOptions["challenges"];
+}
+
+/** Parses `endpoints`, keyed by the host requests would otherwise go to (`registry-1.docker.io`). */
+function endpointOverrides(entries: Record<string, string>): Map<string, URL> {
+  const map = new Map<string, URL>();
+  for (const [name, value] of Object.entries(entries)) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigurationError(`endpoint for ${name} is not a URL: ${JSON.stringify(truncate(value))}`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new ConfigurationError(`endpoint for ${name} must be an http(s) URL`);
+    map.set(registryEndpoint(name.toLowerCase()), new URL(`${url.origin}/`));
+  }
+  return map;
+}
+
+/** Requests to an overriding endpoint use the credentials of the registry name it stands for. */
+function aliasCredentials(provider: CredentialProvider, endpoints: Map<string, URL>): CredentialProvider {
+  if (endpoints.size === 0) return provider;
+  const names = new Map([...endpoints].map(([name, url]) => [url.host, name]));
+  return {
+    name: provider.name,
+    resolve: (target) =>
+      provider.resolve({ ...target, registry: names.get(target.registry) ?? target.registry }),
+  };
 }
 
 export interface PingResult {
@@ -71,6 +107,7 @@ export class Registry {
   readonly #close: (() => Promise<void>) | undefined;
   readonly #contexts = new Map<string, RegistryContext>();
   readonly #telemetry: Telemetry;
+  readonly #endpoints: Map<string, URL>;
   #recorder: Recorder | undefined;
 
   constructor(options: RegistryOptions = {}) {
@@ -80,6 +117,7 @@ export class Registry {
       ...(options.logger ? { logger: options.logger } : {}),
     });
     this.#telemetry.observeRateLimits(() => this.rateLimits.all());
+    this.#endpoints = endpointOverrides(options.endpoints ?? {});
     if (options.transport) {
       if (options.middlewares || options.insecureHosts) {
         throw new InvalidInputError(
@@ -92,12 +130,15 @@ export class Registry {
     } else {
       const policy = new EndpointPolicy({ insecureHosts: options.insecureHosts ?? [] });
       const credentials =
-        options.credentials === false ? undefined : (options.credentials ?? defaultCredentials());
+        options.credentials === false
+          ? undefined
+          : aliasCredentials(options.credentials ?? defaultCredentials(), this.#endpoints);
       const auth = authMiddleware({
         policy,
         ...(credentials ? { credentials } : {}),
         ...(options.tokenCache ? { cache: options.tokenCache } : {}),
         ...(options.onTokenRequest ? { onTokenRequest: options.onTokenRequest } : {}),
+        ...(options.challenges ? { challenges: options.challenges } : {}),
         ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
       });
       const logger = options.logger;
@@ -166,12 +207,14 @@ export class Registry {
   context(registry: string): RegistryContext {
     let ctx = this.#contexts.get(registry);
     if (!ctx) {
+      const override = this.#endpoints.get(registryEndpoint(registry.toLowerCase()));
       ctx = new RegistryContext({
         registry,
-        endpoint: registryEndpoint(registry),
+        endpoint: override?.host ?? registryEndpoint(registry),
         policy: this.#policy,
         send: this.#send,
         telemetry: this.#telemetry,
+        ...(override ? { baseUrl: override } : {}),
       });
       this.#contexts.set(registry, ctx);
     }

@@ -17,14 +17,25 @@ export type { RegistryAppOptions } from "./context.js";
  * More route modules (provider API fakes, token server) can be mounted on
  * the returned app and read the same storage through `sim.storage`.
  */
-export function createRegistryApp(options: RegistryAppOptions = {}): {
+export function createRegistryApp(given: RegistryAppOptions = {}): {
   app: Hono;
   sim: SimContext;
   tokenServer: TokenServer | undefined;
   faults: FaultInjector | undefined;
 } {
+  // A provider fake may need the registry to behave like its provider's (Docker Hub: token auth).
+  const options = (given.providers ?? []).reduce(
+    (current, fake) => (fake.configure ? fake.configure(current) : current),
+    given,
+  );
+  const users = options.users ?? new Users();
+  const mode = options.auth ?? "none";
+  const tokenServer =
+    mode === "token" || options.tokenServer ? new TokenServer({ ...options.tokenServer, users }) : undefined;
   const sim: SimContext = {
     storage: options.storage ?? new MemoryStorage(),
+    users,
+    tokenServer,
     referrers: options.referrers ?? true,
     uploadTtlMs: options.uploadTtlMs ?? 60 * 60 * 1000,
     maxBlobBytes: options.maxBlobBytes ?? Number.POSITIVE_INFINITY,
@@ -38,10 +49,6 @@ export function createRegistryApp(options: RegistryAppOptions = {}): {
         ? new FaultInjector(options.faults)
         : undefined;
   if (faults) app.use(faults.middleware());
-  const users = options.users ?? new Users();
-  const mode = options.auth ?? "none";
-  const tokenServer =
-    mode === "token" || options.tokenServer ? new TokenServer({ ...options.tokenServer, users }) : undefined;
   tokenServer?.mount(app);
   app.use("/v2/*", async (c, next) => {
     await next();

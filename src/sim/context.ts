@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { type Digest, isDigest } from "../core/digest.js";
 import { isValidRepository } from "../core/reference.js";
 import type { AuthMode } from "./auth/guard.js";
-import type { TokenServerOptions } from "./auth/tokenServer.js";
+import type { TokenServer, TokenServerOptions } from "./auth/tokenServer.js";
 import type { Users } from "./auth/users.js";
 import type { FaultInjector, FaultOptions } from "./faults.js";
 import type { ProviderFake } from "./providers.js";
@@ -34,6 +34,10 @@ export interface RegistryAppOptions {
 
 export interface SimContext {
   storage: RegistryStorage;
+  /** The registry's accounts (provider fakes add access tokens to them). */
+  users: Users;
+  /** The token server, when the registry issues tokens. */
+  tokenServer: TokenServer | undefined;
   referrers: boolean;
   uploadTtlMs: number;
   maxBlobBytes: number;

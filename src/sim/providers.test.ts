@@ -67,9 +67,11 @@ describe("provider fake base", () => {
       "ratelimit-remaining": "76;w=21600",
       "docker-ratelimit-source": "1.2.3.4",
     });
-    await expect(loadProviderFakes(["dockerhub"])).rejects.toThrow(
-      /no provider fake named "dockerhub" \(available: none yet\)/,
+    await expect(loadProviderFakes(["quay"])).rejects.toThrow(
+      /no provider fake named "quay" \(available: dockerhub\)/,
     );
+    const [hub] = await loadProviderFakes(["dockerhub"], { pullLimits: { anonymous: 7 } });
+    expect(hub?.id).toBe("dockerhub");
     expect(await loadProviderFakes([])).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { ConfigurationError } from "../core/errors.js";
-import type { SimContext } from "./context.js";
+import type { RegistryAppOptions, SimContext } from "./context.js";
 
 /**
  * A fake of a provider's management API (Docker Hub API, GitHub Packages,
@@ -12,14 +12,29 @@ export interface ProviderFake {
   readonly id: string;
   /** Named endpoints it serves, as paths on the server: `{ "dockerhub-api": "/hub" }`. */
   readonly endpoints: Record<string, string>;
+  /** Adjusts the registry's options before it is built (e.g. Docker Hub wants token auth). */
+  configure?(options: RegistryAppOptions): RegistryAppOptions;
   mount(app: Hono, sim: SimContext): void;
 }
 
 /** The fakes that exist, by id; each provider issue adds its own. */
-export const PROVIDER_FAKES: Record<string, () => Promise<ProviderFake>> = {};
+export interface ProviderFakeSettings {
+  /** Registry pull budget: anonymous and authenticated pulls per window (Docker Hub). */
+  pullLimits?: { anonymous?: number; authenticated?: number };
+}
+
+export const PROVIDER_FAKES: Record<string, (settings: ProviderFakeSettings) => Promise<ProviderFake>> = {
+  dockerhub: async (settings) =>
+    (await import("./dockerhub/fake.js")).dockerHubFake({
+      ...(settings.pullLimits ? { pullLimits: settings.pullLimits } : {}),
+    }),
+};
 
 /** Resolves `serve --providers a,b` to fakes; unknown names are a clear error. */
-export async function loadProviderFakes(names: string[]): Promise<ProviderFake[]> {
+export async function loadProviderFakes(
+  names: string[],
+  settings: ProviderFakeSettings = {},
+): Promise<ProviderFake[]> {
   const known = Object.keys(PROVIDER_FAKES);
   const fakes: ProviderFake[] = [];
   for (const name of names) {
@@ -29,7 +44,7 @@ export async function loadProviderFakes(names: string[]): Promise<ProviderFake[]
         `no provider fake named ${JSON.stringify(name)} (available: ${known.length > 0 ? known.join(", ") : "none yet"})`,
       );
     }
-    fakes.push(await load());
+    fakes.push(await load(settings));
   }
   return fakes;
 }
@@ -100,7 +115,7 @@ export function pageTokenPage<T>(items: T[], url: URL, defaults = { pageSize: 10
 /* Error bodies, as each API shapes them. */
 
 export function dockerHubError(c: Context, status: number, message: string): Response {
-  return c.json({ message, errinfo: {} }, status as 400);
+  return c.json({ message, detail: message, errinfo: {} }, status as 400);
 }
 
 export function githubError(c: Context, status: number, message: string): Response {

@@ -17,7 +17,7 @@ const INLINE_LIMIT = 64 * 1024;
 const REDACTED = "[REDACTED]";
 const SECRET_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie"]);
 const SECRET_FIELDS =
-  /("(?:token|access_token|refresh_token|password|identitytoken|secret)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+  /("(?:token|access_token|refresh_token|login_2fa_token|password|identitytoken|secret)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 const SECRET_FORM = /((?:^|&)(?:password|refresh_token|access_token|token)=)[^&]*/gi;
 const SECRET_QUERY = /^(token|access_token|refresh_token|password|client_secret)$/i;
 

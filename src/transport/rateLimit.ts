@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { RateLimitError } from "../core/errors.js";
 import { discard, headerValue } from "./response.js";
 import { retryDelayFromHeaders } from "./retry.js";
-import type { HttpResponse, Middleware } from "./types.js";
+import type { HttpRequest, HttpResponse, Middleware } from "./types.js";
 
 /** What a registry or API last said about its rate limit. */
 export interface RateLimitState {
@@ -91,6 +91,16 @@ export interface RateLimitOptions {
   logger?: Logger;
 }
 
+/**
+ * Docker Hub's budget is spent by manifest GETs only (HEADs and blobs are
+ * free); GitHub's by every request.
+ */
+function spendsBudget(state: RateLimitState, request: HttpRequest): boolean {
+  return (
+    state.style !== "docker" || (request.method === "GET" && /\/manifests\/[^/]+$/.test(request.url.pathname))
+  );
+}
+
 /** Docker Hub warns at 10 pulls left; GitHub at 80 % used. */
 function nearlyExhausted(state: RateLimitState): boolean {
   return state.style === "docker"
@@ -116,7 +126,13 @@ export function rateLimitMiddleware(options: RateLimitOptions = {}): Middleware 
     name: "rate-limit",
     wrap: (next) => async (request) => {
       const known = tracker.get(request.url.origin);
-      if (known && known.remaining === 0 && known.resetAt && known.resetAt.getTime() > Date.now()) {
+      if (
+        known &&
+        known.remaining === 0 &&
+        known.resetAt &&
+        known.resetAt.getTime() > Date.now() &&
+        spendsBudget(known, request)
+      ) {
         const wait = known.resetAt.getTime() - Date.now();
         if (wait > maxWait) {
           throw new RateLimitError(
@@ -151,6 +167,14 @@ export function rateLimitMiddleware(options: RateLimitOptions = {}): Middleware 
       const budget = state ? ` (${describe(state)})` : "";
       const hint = anonymous ? "; authenticate to raise the anonymous limit" : "";
       const when = retryAfterMs !== undefined ? `; retry in ${Math.ceil(retryAfterMs / 1000)} s` : "";
+      // Remember the refusal so the next request that would spend the budget fails before it is sent.
+      if (retryAfterMs !== undefined) {
+        tracker.update({
+          ...(state ?? { origin: request.url.origin, style: "docker", limit: 0, updatedAt: new Date() }),
+          remaining: 0,
+          resetAt: new Date(Date.now() + retryAfterMs),
+        });
+      }
       throw new RateLimitError(`${request.url.host}: rate limited${budget}${when}${hint}`, {
         ...(retryAfterMs !== undefined ? { retryAfterMs, resetAt: new Date(Date.now() + retryAfterMs) } : {}),
         ...(state?.resetAt ? { resetAt: state.resetAt } : {}),

@@ -1,22 +1,26 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { parseRepository } from "../../core/reference.js";
-import type { PagedIterable } from "../../registry/pagination.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeLine } from "../context.js";
 
-/** Streams a listing: one line per entry as pages arrive, or one JSON array with --json. */
-async function printListing(
+/**
+ * Streams a listing: one line per entry as pages arrive, or one JSON array
+ * with --json (written as it goes, so a long listing never sits in memory).
+ */
+export async function printListing<T>(
   io: CliIo,
   json: boolean | undefined,
-  items: PagedIterable<string>,
+  items: AsyncIterable<T>,
+  line: (item: T) => string = String,
+  value: (item: T) => unknown = (item) => item,
 ): Promise<void> {
   if (!json) {
-    for await (const item of items) writeLine(io, item);
+    for await (const item of items) writeLine(io, line(item));
     return;
   }
   io.stdout.write("[");
   let first = true;
   for await (const item of items) {
-    io.stdout.write(`${first ? "" : ","}\n  ${JSON.stringify(item)}`);
+    io.stdout.write(`${first ? "" : ","}\n  ${JSON.stringify(value(item))}`);
     first = false;
   }
   io.stdout.write(first ? "]\n" : "\n]\n");

@@ -18,6 +18,13 @@ interface ServeOptions {
   providers?: string;
   faults?: string;
   faultSeed: number;
+  pullLimit?: { anonymous: number; authenticated: number };
+}
+
+function parsePullLimit(value: string): { anonymous: number; authenticated: number } {
+  const match = /^(\d+)(?::(\d+))?$/.exec(value);
+  if (!match) throw new InvalidArgumentError("expected ANONYMOUS[:AUTHENTICATED], e.g. 100:200");
+  return { anonymous: Number(match[1]), authenticated: Number(match[2] ?? match[1]) };
 }
 
 export function registerServe(program: Command, io: CliIo): void {
@@ -36,9 +43,15 @@ export function registerServe(program: Command, io: CliIo): void {
       "--faults <json>",
       'inject faults: JSON array of rules, e.g. [{"kind":"status","status":503,"probability":0.2}]',
     )
+    .option(
+      "--pull-limit <anon[:auth]>",
+      "Docker Hub fake: pulls per 6 h for anonymous[:authenticated] callers (default 100:200)",
+      parsePullLimit,
+    )
     .option("--fault-seed <n>", "seed for probabilistic faults", (v) => Number.parseInt(v, 10), 1)
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
+      // A provider fake may bring its own auth (Docker Hub: tokens, anonymous pulls allowed).
       if (options.auth !== "none" && !options.users)
         throw new UsageError(`--auth ${options.auth} needs --users FILE`);
       // Loaded here so that other commands never pay for the server's router.
@@ -55,6 +68,7 @@ export function registerServe(program: Command, io: CliIo): void {
           .split(",")
           .map((p) => p.trim())
           .filter(Boolean),
+        options.pullLimit ? { pullLimits: options.pullLimit } : {},
       );
       const faults = options.faults
         ? { rules: parseFaults(options.faults), seed: options.faultSeed }

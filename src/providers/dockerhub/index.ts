@@ -1,15 +1,195 @@
+import type { CredentialProvider } from "../../auth/credentials.js";
+import { defaultCredentials } from "../../auth/index.js";
+import { AuthorizationError, isRegkitError } from "../../core/errors.js";
+import { type Platform, parsePlatform } from "../../core/platform.js";
 import { providerOf } from "../../core/providers.js";
-import { DOCKER_HUB_ENDPOINT } from "../../core/reference.js";
+import { DOCKER_HUB, parseReference, referenceTarget } from "../../core/reference.js";
+import { SecretString } from "../../core/secret.js";
+import { Registry, type RegistryOptions } from "../../registry/registry.js";
+import type { Repository } from "../../registry/repository.js";
 import type { ProviderInfo } from "../provider.js";
+import type { VulnerabilityReport } from "../vulnerabilities.js";
+import { DOCKER_HUB_DEFAULTS, type DockerHubConfig, loadDockerHubConfig } from "./config.js";
+import { HubApi } from "./hubApi.js";
+import { type HubLogin, HubSession } from "./hubSession.js";
+import { type PullLimitStatus, RATE_LIMIT_PREVIEW, readPullLimit } from "./pullLimit.js";
 
-/** Default endpoints of Docker Hub (each is overridable by configuration in the provider issue). */
-export const DOCKER_HUB_DEFAULTS = {
-  hubUrl: "https://hub.docker.com",
-  registryUrl: `https://${DOCKER_HUB_ENDPOINT}`,
-  authUrl: "https://auth.docker.io",
-} as const;
+export {
+  DOCKER_HUB_DEFAULTS,
+  type DockerHubConfig,
+  defaultConfigPath,
+  loadDockerHubConfig,
+} from "./config.js";
+export { HubApi, type ListRepositoriesOptions } from "./hubApi.js";
+export type { HubImage, HubRepository, HubScan, HubSearchResult, HubTag } from "./hubModel.js";
+export { type HubLogin, HubSession, type HubTokenState, jwtExpiry } from "./hubSession.js";
+export { type PullLimitStatus, planPulls, RATE_LIMIT_PREVIEW, readPullLimit } from "./pullLimit.js";
+export { highestTag, pinReference, resolveTag, type SemverTag, semverTags } from "./tags.js";
 
 export const dockerHub: ProviderInfo = {
   id: "dockerhub",
   matches: (host) => providerOf(host) === "dockerhub",
 };
+
+export interface DockerHubOptions {
+  /** Settings; read from the environment and the config file when omitted. */
+  config?: DockerHubConfig;
+  /** Hub API login; default: DOCKER_HUB_USERNAME + token/password, then Docker's config for docker.io. `false`: anonymous. */
+  login?: HubLogin | false;
+  /** Credentials for the registry side (default: the same chain regkit uses everywhere). */
+  credentials?: CredentialProvider | false;
+  /** Transport, telemetry and record/replay options of the underlying Registry. */
+  registry?: Omit<
+    RegistryOptions,
+    "credentials" | "endpoints" | "challenges" | "retry" | "circuitBreaker" | "timeoutMs"
+  >;
+}
+
+/**
+ * Docker Hub: the generic registry client pointed at Docker Hub's registry
+ * (or whatever the configuration names), plus the Hub API with its own JWT
+ * login, pull-limit reading and scan overviews.
+ */
+export class DockerHub {
+  readonly config: DockerHubConfig;
+  readonly registry: Registry;
+  readonly session: HubSession;
+  readonly api: HubApi;
+  readonly #credentials: CredentialProvider | undefined;
+
+  constructor(config: DockerHubConfig, options: Omit<DockerHubOptions, "config"> = {}) {
+    this.config = config;
+    this.#credentials =
+      options.credentials === false ? undefined : (options.credentials ?? hubCredentials(config));
+    this.registry = new Registry({
+      ...options.registry,
+      credentials: this.#credentials ?? false,
+      ...(config.registryUrl !== DOCKER_HUB_DEFAULTS.registryUrl
+        ? { endpoints: { [DOCKER_HUB]: config.registryUrl } }
+        : {}),
+      // Docker Hub's token service is known: the first request carries a token instead of drawing a 401.
+      challenges: {
+        [new URL(config.registryUrl).origin]: {
+          scheme: "bearer",
+          params: { realm: `${config.authUrl}/token`, service: "registry.docker.io" },
+        },
+      },
+      timeoutMs: config.timeoutSeconds * 1000,
+      retry: { maxAttempts: config.maxRetries + 1 },
+      circuitBreaker: {
+        failureThreshold: config.circuitBreaker.failureThreshold,
+        halfOpenAfterMs: config.circuitBreaker.resetTimeoutSeconds * 1000,
+      },
+    });
+    const context = this.registry.context(DOCKER_HUB);
+    const login = options.login;
+    this.session = new HubSession({
+      send: context.send,
+      hubUrl: config.hubUrl,
+      login: async () => (login === false ? undefined : (login ?? (await this.#loginFromCredentials()))),
+    });
+    this.api = new HubApi({
+      send: context.send,
+      hubUrl: config.hubUrl,
+      session: this.session,
+      telemetry: context.telemetry,
+    });
+  }
+
+  /** Reads the environment and the config file (`file`, `$REGKIT_CONFIG`, `~/.config/regkit/config.yaml`). */
+  static async create(
+    options: DockerHubOptions & { env?: NodeJS.ProcessEnv; file?: string } = {},
+  ): Promise<DockerHub> {
+    const config =
+      options.config ??
+      (await loadDockerHubConfig({
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.file ? { file: options.file } : {}),
+      }));
+    return new DockerHub(config, options);
+  }
+
+  /** A repository on Docker Hub (`alpine` is `library/alpine`). */
+  repository(name: string): Repository {
+    const ref = parseReference(name.includes("/") || name.includes(":") ? name : `library/${name}`, {});
+    return this.registry.repository(DOCKER_HUB, ref.repository);
+  }
+
+  /** Pull limit, remaining budget, window and source, without spending a pull. */
+  async pullLimit(reference = `${RATE_LIMIT_PREVIEW}:latest`): Promise<PullLimitStatus> {
+    const ref = parseReference(reference);
+    const authenticated = (await this.#credentials?.resolve({ registry: DOCKER_HUB })) !== undefined;
+    return readPullLimit(this.registry, ref.repository, referenceTarget(ref), authenticated);
+  }
+
+  /**
+   * The scan overview of an image, normalised. A tag is resolved with a HEAD
+   * (not a pull); an index is narrowed to `platform` (default linux/amd64),
+   * since Docker Hub scans each platform's image.
+   */
+  async vulnerabilities(
+    reference: string,
+    options: { platform?: Platform | string } = {},
+  ): Promise<VulnerabilityReport> {
+    const ref = parseReference(reference);
+    const repository = this.registry.repository(DOCKER_HUB, ref.repository);
+    const platform =
+      typeof options.platform === "string" ? parsePlatform(options.platform) : options.platform;
+    let digest = ref.digest ?? (await repository.manifests.head(referenceTarget(ref))).digest;
+    const top = await repository.manifests.head(digest);
+    if (top.mediaType && /index|manifest\.list/.test(top.mediaType)) {
+      const resolved = await repository.resolve(digest, {
+        platform: platform ?? parsePlatform("linux/amd64"),
+      });
+      digest = resolved.descriptor.digest as typeof digest;
+    }
+    const image = { repository: ref.repository, digest };
+    try {
+      return { provider: "dockerhub", image, ...(await this.api.scan(ref.repository, digest)) };
+    } catch (error) {
+      if (
+        isRegkitError(error) &&
+        (error instanceof AuthorizationError || error.category === "authentication")
+      ) {
+        return {
+          provider: "dockerhub",
+          image,
+          status: "no-access",
+          lastScanned: undefined,
+          counts: { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 },
+          vulnerabilities: [],
+        };
+      }
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.registry.close();
+  }
+
+  /** The Hub API takes a username with a password or PAT: the registry's Basic credential for docker.io. */
+  async #loginFromCredentials(): Promise<HubLogin | undefined> {
+    const found = await this.#credentials?.resolve({ registry: DOCKER_HUB });
+    if (found?.credential.kind !== "basic") return undefined;
+    return { username: found.credential.username, secret: found.credential.password, source: found.source };
+  }
+}
+
+/** Environment (per the config) first, then Docker's config file and credential helpers. */
+function hubCredentials(config: DockerHubConfig): CredentialProvider {
+  const fallback = defaultCredentials();
+  const { username, secret } = config;
+  return {
+    name: "docker hub",
+    async resolve(target) {
+      if (username && secret && providerOf(target.registry) === "dockerhub") {
+        return {
+          credential: { kind: "basic", username, password: SecretString.from(secret.value) },
+          source: `environment (DOCKER_HUB_USERNAME, ${secret.source})`,
+        };
+      }
+      return fallback.resolve(target);
+    },
+  };
+}

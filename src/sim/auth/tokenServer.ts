@@ -10,6 +10,8 @@ import type { Context, Hono } from "hono";
 import { type Access, signJwt } from "./jwt.js";
 import type { Users } from "./users.js";
 
+export type Authorize = (user: string | undefined, access: Access) => string[];
+
 export interface TokenServerOptions {
   /** `iss` of the tokens (distribution's `auth.token.issuer`). */
   issuer?: string;
@@ -20,6 +22,11 @@ export interface TokenServerOptions {
   users: Users;
   /** Anonymous callers may pull (default false: every scope needs a login). */
   anonymousPull?: boolean;
+  /**
+   * Narrows what a caller gets for one scope (e.g. a provider fake keeping
+   * private repositories and other users' namespaces out of reach).
+   */
+  authorize?: Authorize;
   ttlSeconds?: number;
 }
 
@@ -36,6 +43,8 @@ export class TokenServer {
   readonly #privateKey: KeyObject;
   readonly #users: Users;
   readonly #anonymousPull: boolean;
+  /** Set by provider fakes after construction; see TokenServerOptions.authorize. */
+  authorize: Authorize | undefined;
   readonly #ttl: number;
   readonly #refreshTokens = new Map<string, string>();
   /** Token requests served, for tests that count them. */
@@ -51,6 +60,7 @@ export class TokenServer {
     this.publicKey = createPublicKey(this.#privateKey);
     this.#users = options.users;
     this.#anonymousPull = options.anonymousPull ?? false;
+    this.authorize = options.authorize;
     this.#ttl = options.ttlSeconds ?? 300;
   }
 
@@ -72,7 +82,8 @@ export class TokenServer {
         : this.#anonymousPull && type === "repository"
           ? asked.filter((a) => a === "pull")
           : [];
-      if (actions.length > 0) access.push({ type, name, actions });
+      const granted = this.authorize ? this.authorize(user, { type, name, actions }) : actions;
+      if (granted.length > 0) access.push({ type, name, actions: granted });
     }
     return access;
   }

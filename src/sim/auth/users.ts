@@ -3,9 +3,10 @@ import { readFile } from "node:fs/promises";
 import { ConfigurationError } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
 
-/** Accounts of the embedded registry: name → password. */
+/** Accounts of the embedded registry: name → password, plus any access tokens that stand in for it. */
 export class Users {
   readonly #passwords = new Map<string, SecretString>();
+  readonly #tokens = new Map<string, Set<string>>();
 
   constructor(entries: Record<string, string | SecretString> = {}) {
     for (const [name, password] of Object.entries(entries))
@@ -32,12 +33,35 @@ export class Users {
     return this.#passwords.size;
   }
 
-  check(name: string, password: string): boolean {
+  has(name: string): boolean {
+    return this.#passwords.has(name);
+  }
+
+  /** Whether `password` is the account's password (not one of its tokens). */
+  checkPassword(name: string, password: string): boolean {
     const want = this.#passwords.get(name);
-    if (!want) return false;
-    const a = Buffer.from(want.reveal());
-    const b = Buffer.from(password);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return want !== undefined && sameText(want.reveal(), password);
+  }
+
+  /** The password or any active access token of the account. */
+  check(name: string, password: string): boolean {
+    if (this.checkPassword(name, password)) return true;
+    for (const token of this.#tokens.get(name) ?? []) if (sameText(token, password)) return true;
+    return false;
+  }
+
+  /** Lets a personal access token stand in for the password (Docker Hub PATs). */
+  addToken(name: string, token: string): void {
+    let set = this.#tokens.get(name);
+    if (!set) {
+      set = new Set();
+      this.#tokens.set(name, set);
+    }
+    set.add(token);
+  }
+
+  removeToken(name: string, token: string): void {
+    this.#tokens.get(name)?.delete(token);
   }
 
   /** The user named by a `Basic` Authorization header, when the password is right. */
@@ -49,4 +73,10 @@ export class Users {
     const name = decoded.slice(0, colon);
     return this.check(name, decoded.slice(colon + 1)) ? name : undefined;
   }
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

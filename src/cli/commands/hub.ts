@@ -1,0 +1,267 @@
+import { type Command, Option } from "commander";
+import { UnsupportedError } from "../../core/errors.js";
+import { providerOf } from "../../core/providers.js";
+import { parseReference } from "../../core/reference.js";
+import type { DockerHub, HubTag } from "../../providers/dockerhub/index.js";
+import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
+import { type CliIo, createLogger, type GlobalOptions, writeJson, writeLine } from "../context.js";
+import { parsePositive, printListing } from "./list.js";
+
+interface HubOptions {
+  config?: string;
+}
+
+/** Runs `fn` with a Docker Hub client (environment > config file > defaults), closed afterwards. */
+async function withDockerHub<T>(command: Command, fn: (hub: DockerHub) => Promise<T>): Promise<T> {
+  const globals = command.optsWithGlobals<GlobalOptions & HubOptions>();
+  const { DockerHub } = await import("../../providers/dockerhub/index.js");
+  const logger = await createLogger(globals.verbose);
+  const hub = await DockerHub.create({
+    ...(globals.config ? { file: globals.config } : {}),
+    registry: {
+      insecureHosts: globals.insecureRegistry ?? [],
+      ...(logger ? { logger } : {}),
+      ...(globals.record ? { record: globals.record } : {}),
+      ...(globals.replay ? { replay: globals.replay } : {}),
+    },
+  });
+  try {
+    return await fn(hub);
+  } finally {
+    await hub.close();
+  }
+}
+
+const date = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d+Z$/, "Z") : "-");
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function platforms(tag: HubTag): string {
+  return tag.images.map((i) => [i.os, i.architecture, i.variant].filter(Boolean).join("/")).join(",") || "-";
+}
+
+/** `alpine` is `library/alpine`, `docker.io/x/y` is `x/y`: the Hub API's NAMESPACE/NAME. */
+function hubRepository(text: string): string {
+  const ref = parseReference(text);
+  if (providerOf(ref.registry) !== "dockerhub")
+    throw new UnsupportedError(`${text} is not a Docker Hub repository`, { provider: "dockerhub" });
+  return ref.repository;
+}
+
+export function registerHub(program: Command, io: CliIo): void {
+  const hub = program
+    .command("hub")
+    .description("Docker Hub's own API: repositories, search, tags with their platforms")
+    .option("--config <file>", "regkit config file (default $REGKIT_CONFIG or ~/.config/regkit/config.yaml)");
+
+  hub
+    .command("repos")
+    .description("list the repositories of a user or organisation (private ones when you own them)")
+    .argument("<namespace>", "Docker ID or organisation")
+    .option("--name <text>", "only names containing TEXT")
+    .addOption(
+      new Option("--ordering <field>", "sort order").choices([
+        "name",
+        "-name",
+        "last_updated",
+        "-last_updated",
+        "pull_count",
+        "-pull_count",
+      ]),
+    )
+    .option("--page-size <n>", "repositories per request (max 100)", parsePositive)
+    .action(
+      async (
+        namespace: string,
+        options: { name?: string; ordering?: "name"; pageSize?: number },
+        command: Command,
+      ) => {
+        await withDockerHub(command, (client) =>
+          printListing(
+            io,
+            command.optsWithGlobals<GlobalOptions>().json,
+            client.api.repositories(namespace, {
+              ...(options.name ? { name: options.name } : {}),
+              ...(options.ordering ? { ordering: options.ordering } : {}),
+              ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+            }),
+            (r) =>
+              `${r.repository}\t${r.isPrivate ? "private" : "public"}\t${r.pullCount} pulls\t${r.starCount} stars\t${date(r.lastUpdated)}`,
+          ),
+        );
+      },
+    );
+
+  const repo = hub.command("repo").description("one repository");
+  repo
+    .command("get")
+    .description("details of a repository")
+    .argument("<repo>", "NAMESPACE/NAME (or an official image name such as alpine)")
+    .action(async (text: string, _options: unknown, command: Command) => {
+      await withDockerHub(command, async (client) => {
+        const r = await client.api.repository(hubRepository(text));
+        if (command.optsWithGlobals<GlobalOptions>().json) return writeJson(io, r);
+        writeLine(io, `repository:  ${r.repository}`);
+        writeLine(io, `visibility:  ${r.isPrivate ? "private" : "public"}`);
+        writeLine(io, `description: ${r.description || "-"}`);
+        writeLine(io, `pulls:       ${r.pullCount}`);
+        writeLine(io, `stars:       ${r.starCount}`);
+        writeLine(io, `updated:     ${date(r.lastUpdated)}`);
+        writeLine(io, `registered:  ${date(r.dateRegistered)}`);
+        if (r.permissions)
+          writeLine(
+            io,
+            `you may:     ${
+              Object.entries(r.permissions)
+                .filter(([, allowed]) => allowed)
+                .map(([name]) => name)
+                .join(", ") || "nothing"
+            }`,
+          );
+      });
+    });
+  repo
+    .command("delete")
+    .description("delete a repository and every image in it (needs credentials)")
+    .argument("<repo>", "NAMESPACE/NAME")
+    .action(async (text: string, _options: unknown, command: Command) => {
+      const name = hubRepository(text);
+      await withDockerHub(command, (client) => client.api.deleteRepository(name));
+      if (command.optsWithGlobals<GlobalOptions>().json) writeJson(io, { deleted: name });
+      else writeLine(io, `deleted ${name}`);
+    });
+
+  hub
+    .command("search")
+    .description("search public repositories")
+    .argument("<query>", "text to look for")
+    .option("--limit <n>", "stop after N results", parsePositive, 25)
+    .action(async (query: string, options: { limit: number }, command: Command) => {
+      await withDockerHub(command, (client) =>
+        printListing(
+          io,
+          command.optsWithGlobals<GlobalOptions>().json,
+          take(client.api.search(query, { pageSize: Math.min(options.limit, 100) }), options.limit),
+          (r) =>
+            `${r.repository}${r.official ? " [official]" : ""}\t${r.pullCount} pulls\t${r.starCount} stars\t${r.description}`,
+        ),
+      );
+    });
+
+  hub
+    .command("tags")
+    .description("tags of a repository with size, last update, digest and platforms, newest first")
+    .argument("<repo>", "NAMESPACE/NAME (or an official image name such as alpine)")
+    .option("--page-size <n>", "tags per request (max 100)", parsePositive)
+    .action(async (text: string, options: { pageSize?: number }, command: Command) => {
+      const name = hubRepository(text);
+      await withDockerHub(command, (client) =>
+        printListing(
+          io,
+          command.optsWithGlobals<GlobalOptions>().json,
+          client.api.tags(name, options.pageSize ? { pageSize: options.pageSize } : {}),
+          (t) => `${t.name}\t${t.digest ?? "-"}\t${size(t.size)}\t${date(t.lastUpdated)}\t${platforms(t)}`,
+        ),
+      );
+    });
+
+  hub
+    .command("untag")
+    .description("delete one tag through the Hub API (needs credentials)")
+    .argument("<ref>", "NAMESPACE/NAME:TAG")
+    .action(async (text: string, _options: unknown, command: Command) => {
+      const ref = parseReference(text);
+      if (!ref.tag || ref.digest) throw new UnsupportedError("hub untag needs NAME:TAG");
+      const name = hubRepository(text);
+      await withDockerHub(command, (client) => client.api.deleteTag(name, ref.tag!));
+      if (command.optsWithGlobals<GlobalOptions>().json) writeJson(io, { untagged: `${name}:${ref.tag}` });
+      else writeLine(io, `untagged ${name}:${ref.tag}`);
+    });
+}
+
+async function* take<T>(items: AsyncIterable<T>, limit: number): AsyncIterable<T> {
+  let n = 0;
+  for await (const item of items) {
+    if (n++ >= limit) return;
+    yield item;
+  }
+}
+
+export function registerRateLimit(program: Command, io: CliIo): void {
+  program
+    .command("ratelimit")
+    .description("Docker Hub pull limit, remaining, window and source (a HEAD: spends no pull)")
+    .argument("[ref]", "image to ask about (default: Docker's ratelimitpreview/test)")
+    .option("--config <file>", "regkit config file")
+    .action(async (text: string | undefined, _options: unknown, command: Command) => {
+      if (text) hubRepository(text);
+      const status = await withDockerHub(command, (client) => client.pullLimit(text));
+      if (command.optsWithGlobals<GlobalOptions>().json) return writeJson(io, status);
+      const who = status.authenticated ? "authenticated" : "anonymous";
+      if (!status.limited) {
+        writeLine(io, `no pull limit reported (${who}): a paid plan or an unlimited image`);
+        return;
+      }
+      const hours = status.windowSeconds ? ` per ${status.windowSeconds / 3600} h` : "";
+      writeLine(io, `limit:     ${status.limit}${hours}`);
+      writeLine(io, `remaining: ${status.remaining}`);
+      writeLine(io, `window:    ${status.windowSeconds ?? "-"} s`);
+      writeLine(io, `source:    ${status.source ?? "-"}`);
+      writeLine(io, `caller:    ${who}`);
+    });
+}
+
+export function registerVulns(program: Command, io: CliIo): void {
+  program
+    .command("vulns")
+    .description("vulnerability summary and list from the registry's scanner")
+    .argument("<ref>", "image, e.g. docker.io/library/alpine:3.20")
+    .option("--platform <os/arch[/variant]>", "platform of a multi-platform image (default linux/amd64)")
+    .option("--config <file>", "regkit config file")
+    .action(async (text: string, options: { platform?: string }, command: Command) => {
+      const ref = parseReference(text);
+      if (providerOf(ref.registry) !== "dockerhub")
+        throw new UnsupportedError(`no vulnerability source for ${ref.registry} (supported: docker.io)`);
+      const report = await withDockerHub(command, (client) =>
+        client.vulnerabilities(text, options.platform ? { platform: options.platform } : {}),
+      );
+      if (command.optsWithGlobals<GlobalOptions>().json) return writeJson(io, report);
+      printReport(io, report);
+    });
+}
+
+function printReport(io: CliIo, report: VulnerabilityReport): void {
+  writeLine(io, `${report.image.repository}@${report.image.digest}`);
+  const status: Record<VulnerabilityReport["status"], string> = {
+    scanned: "scanned",
+    pending: "scan in progress",
+    "not-scanned": "not scanned",
+    failed: "scan failed",
+    "no-access": "no access to scan results (log in as someone who may read the repository)",
+    unknown: "scan status unknown",
+  };
+  writeLine(
+    io,
+    `status: ${status[report.status]}${report.lastScanned ? ` (${date(report.lastScanned)})` : ""}`,
+  );
+  if (report.status !== "scanned") return;
+  const { critical, high, medium, low, unknown } = report.counts;
+  writeLine(io, `critical ${critical}  high ${high}  medium ${medium}  low ${low}  unknown ${unknown}`);
+  for (const v of report.vulnerabilities) {
+    const fix = v.fixedVersion ? ` → ${v.fixedVersion}` : "";
+    writeLine(
+      io,
+      `${v.severity.padEnd(8)} ${v.id}\t${v.package ?? "-"} ${v.version ?? ""}${fix}\t${v.url ?? ""}`,
+    );
+  }
+}

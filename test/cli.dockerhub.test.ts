@@ -1,0 +1,189 @@
+/**
+ * The Docker Hub commands as users run them, against `regkit serve
+ * --providers dockerhub` in a child process, pointed there by the
+ * DOCKER_HUB_* variables the README documents.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { basic, staticCredentials } from "../src/auth/index.js";
+import { Registry } from "../src/registry/registry.js";
+import { type GeneratedIndex, generateIndex } from "../src/sim/images.js";
+
+const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
+const PASSWORD = "cli-wonderland";
+
+let dir: string;
+let child: ChildProcess;
+let endpoints: Record<string, string>;
+let content: GeneratedIndex;
+
+function regkit(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        timeout: 60_000,
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: dir,
+          DOCKER_CONFIG: join(dir, "docker"),
+          REGKIT_CONFIG: join(dir, "config.yaml"),
+          DOCKER_HUB_URL: endpoints["dockerhub-api"]!,
+          DOCKER_HUB_REGISTRY_URL: endpoints["dockerhub-registry"]!,
+          DOCKER_HUB_AUTH_URL: endpoints["dockerhub-auth"]!,
+          ...env,
+        },
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const alice = { DOCKER_HUB_USERNAME: "alice", DOCKER_HUB_PASSWORD: PASSWORD };
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "regkit-cli-hub-"));
+  await writeFile(join(dir, "users.txt"), `alice:${PASSWORD}\n`);
+  await writeFile(join(dir, "config.yaml"), "docker_hub:\n  timeout_seconds: 20\n  max_retries: 1\n");
+  child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "--json",
+      "serve",
+      "--port",
+      "0",
+      "--providers",
+      "dockerhub",
+      "--users",
+      join(dir, "users.txt"),
+      "--pull-limit",
+      "50:150",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  endpoints = JSON.parse(
+    await new Promise<string>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(d.toString()))),
+  );
+  content = await generateIndex({
+    seed: "cli-hub",
+    platforms: ["linux/amd64", "linux/arm64/v8"],
+    layerSize: 2048,
+  });
+  const registry = new Registry({
+    endpoints: { "docker.io": endpoints["dockerhub-registry"]! },
+    credentials: staticCredentials({ "docker.io": basic("alice", PASSWORD) }),
+  });
+  const repo = registry.repository("docker.io", "alice/app");
+  for (const image of content.images) {
+    for (const blob of [image.config, ...image.layers])
+      await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
+    await repo.manifests.put(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
+  }
+  for (const tag of ["v1", "v2"]) await repo.manifests.put(tag, content.index.bytes, content.index.mediaType);
+  await registry.close();
+});
+
+afterAll(async () => {
+  child?.kill("SIGTERM");
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("regkit hub / ratelimit / vulns against regkit serve --providers dockerhub", () => {
+  it("serve lists the Docker Hub endpoints", () => {
+    expect(Object.keys(endpoints)).toEqual(
+      expect.arrayContaining(["registry", "token", "dockerhub-api", "dockerhub-registry", "dockerhub-auth"]),
+    );
+    expect(endpoints["dockerhub-api"]).toBe(`${endpoints.registry}/hub`);
+  });
+
+  it("hub repos, repo get, tags and search", async () => {
+    const repos = await regkit(["hub", "repos", "alice"]);
+    expect(repos).toMatchObject({ code: 0, stderr: "" });
+    expect(repos.stdout).toMatch(/^alice\/app\tpublic\t0 pulls\t0 stars\t\d{4}-/);
+    const get = await regkit(["--json", "hub", "repo", "get", "alice/app"], alice);
+    expect(JSON.parse(get.stdout)).toMatchObject({
+      repository: "alice/app",
+      isPrivate: false,
+      permissions: { admin: true },
+    });
+    const tags = JSON.parse(
+      (await regkit(["--json", "hub", "tags", "docker.io/alice/app"])).stdout,
+    ) as Array<{
+      name: string;
+      digest: string;
+      images: Array<{ architecture: string }>;
+    }>;
+    expect(tags.map((t) => t.name).sort()).toEqual(["v1", "v2"]);
+    expect(tags[0]!.digest).toBe(content.index.digest);
+    expect(tags[0]!.images.map((i) => i.architecture).sort()).toEqual(["amd64", "arm64"]);
+    const text = await regkit(["hub", "tags", "alice/app"]);
+    expect(text.stdout).toContain(`\t${content.index.digest}\t`);
+    expect(text.stdout).toContain("linux/amd64,linux/arm64/v8");
+    const search = await regkit(["hub", "search", "app"]);
+    expect(search.stdout).toMatch(/^alice\/app\t/);
+  });
+
+  it("generic commands reach docker.io references through DOCKER_HUB_REGISTRY_URL", async () => {
+    const digest = await regkit(["digest", "docker.io/alice/app:v1"]);
+    expect(digest).toMatchObject({ code: 0, stdout: `${content.index.digest}\n` });
+  });
+
+  it("ratelimit reads the budget without spending a pull", async () => {
+    const first = JSON.parse((await regkit(["--json", "ratelimit", "alice/app:v1"], alice)).stdout);
+    expect(first).toMatchObject({
+      limited: true,
+      limit: 150,
+      windowSeconds: 21600,
+      authenticated: true,
+      source: "alice",
+    });
+    const again = JSON.parse((await regkit(["--json", "ratelimit", "alice/app:v1"], alice)).stdout);
+    expect(again.remaining).toBe(first.remaining);
+    const anonymous = await regkit(["ratelimit", "alice/app:v1"]);
+    expect(anonymous.stdout).toMatch(
+      /limit: +50 per 6 h\nremaining: +\d+\nwindow: +21600 s\nsource: +127\.0\.0\.1\ncaller: +anonymous/,
+    );
+  });
+
+  it("vulns prints the scan overview of the linux/amd64 image", async () => {
+    const report = JSON.parse((await regkit(["--json", "vulns", "docker.io/alice/app:v1"])).stdout);
+    const amd64 = content.images.find((i) => i.platform.architecture === "amd64")!;
+    expect(report).toMatchObject({
+      provider: "dockerhub",
+      status: "scanned",
+      image: { digest: amd64.manifest.digest },
+    });
+    const text = await regkit(["vulns", "--platform", "linux/arm64", "docker.io/alice/app:v1"]);
+    expect(text.stdout).toMatch(/^alice\/app@sha256:[0-9a-f]{64}\nstatus: scanned/);
+    const elsewhere = await regkit(["vulns", "127.0.0.1:9/a/b:c"]);
+    expect(elsewhere).toMatchObject({ code: 1, stdout: "" });
+    expect(elsewhere.stderr).toBe("regkit: no vulnerability source for 127.0.0.1:9 (supported: docker.io)\n");
+  });
+
+  it("deletes a tag and a repository with credentials; a wrong password is exit 4", async () => {
+    const wrong = await regkit(["hub", "untag", "alice/app:v2"], { ...alice, DOCKER_HUB_PASSWORD: "nope" });
+    expect(wrong.code).toBe(4);
+    expect(wrong.stderr).toMatch(
+      /^regkit: Docker Hub login as alice failed: Incorrect authentication credentials/,
+    );
+    expect(wrong.stderr).not.toContain("nope");
+    const anonymous = await regkit(["hub", "repo", "delete", "alice/app"]);
+    expect(anonymous.code).toBe(4);
+    expect(anonymous.stderr).toMatch(/needs Docker Hub credentials/);
+    expect((await regkit(["hub", "untag", "alice/app:v2"], alice)).stdout).toBe("untagged alice/app:v2\n");
+    const tags = JSON.parse((await regkit(["--json", "hub", "tags", "alice/app"])).stdout);
+    expect(tags.map((t: { name: string }) => t.name)).toEqual(["v1"]);
+    expect((await regkit(["hub", "repo", "delete", "alice/app"], alice)).stdout).toBe("deleted alice/app\n");
+    const gone = await regkit(["hub", "repo", "get", "alice/app"]);
+    expect(gone.code).toBe(3);
+  });
+});
