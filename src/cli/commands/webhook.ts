@@ -81,7 +81,8 @@ async function resolveSecret(options: WebhookServeOptions): Promise<SecretString
     value = (await readFile(options.secretFile, "utf8")).replace(/\r?\n$/, "");
     source = "--secret-file";
   } else {
-    value = options.secret ?? process.env[SECRET_ENV];
+    // An empty variable is how shells and CI unset it; an empty --secret is a mistake.
+    value = options.secret ?? (process.env[SECRET_ENV] || undefined);
     source = options.secret !== undefined ? "--secret" : SECRET_ENV;
   }
   if (value === undefined) return undefined;
