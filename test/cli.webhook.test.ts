@@ -9,20 +9,13 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SecretString } from "../src/core/secret.js";
 import { sign } from "../src/providers/webhooks/signature.js";
-import { REFERENCE } from "./support/contract.js";
+import {
+  DOCKER_HUB_WEBHOOK_EXAMPLE,
+  EXAMPLE_CALLBACK_URL,
+  EXAMPLE_EVENT_LINE,
+} from "./support/dockerhubWebhook.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
-const EXAMPLE_PATH = join(REFERENCE, "dockerhub", "webhook-payload.example.json");
-const EXPECTED_LINE = {
-  provider: "dockerhub",
-  type: "push",
-  repository: "svendowideit/testhook",
-  tag: "latest",
-  pusher: "trustedbuilder",
-  at: "2014-12-03T00:22:41.000Z",
-  callback_url:
-    "https://registry.hub.docker.com/u/svendowideit/testhook/hook/2141b5bi5i5b02bec211i4eeih0242eg11000a/",
-};
 
 interface Server {
   child: ChildProcessWithoutNullStreams;
@@ -38,7 +31,7 @@ let example: Buffer;
 let dir: string;
 
 beforeAll(async () => {
-  example = await readFile(EXAMPLE_PATH);
+  example = await readFile(DOCKER_HUB_WEBHOOK_EXAMPLE);
   dir = await mkdtemp(join(tmpdir(), "regkit-webhook-"));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -94,7 +87,7 @@ describe("regkit webhook serve", () => {
     expect((await post(server.url, Buffer.from("{}"))).status).toBe(400);
     await until(() => server.stdout().endsWith("\n"), "the event line");
     const lines = server.stdout().trimEnd().split("\n");
-    expect(lines.map((line) => JSON.parse(line))).toEqual([EXPECTED_LINE]);
+    expect(lines.map((line) => JSON.parse(line))).toEqual([EXAMPLE_EVENT_LINE]);
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
     expect(server.stdout().trimEnd().split("\n")).toHaveLength(1);
@@ -119,7 +112,7 @@ describe("regkit webhook serve", () => {
         .trimEnd()
         .split("\n")
         .map((line) => JSON.parse(line)),
-    ).toEqual([EXPECTED_LINE]);
+    ).toEqual([EXAMPLE_EVENT_LINE]);
     expect(server.stderr()).not.toContain("hunter2");
   });
 
@@ -151,7 +144,7 @@ describe("regkit webhook serve", () => {
       .split("\n")
       .map((line) => JSON.parse(line));
     expect(written).toEqual([
-      EXPECTED_LINE,
+      EXAMPLE_EVENT_LINE,
       {
         provider: "dockerhub",
         type: "delete",
@@ -159,9 +152,9 @@ describe("regkit webhook serve", () => {
         tag: "old",
         deleter: "bot",
         at: "2023-11-14T22:13:20.000Z",
-        callback_url: EXPECTED_LINE.callback_url,
+        callback_url: EXAMPLE_CALLBACK_URL,
       },
-      EXPECTED_LINE,
+      EXAMPLE_EVENT_LINE,
     ]);
     expect(server.stdout()).toBe("");
     server.child.kill("SIGINT");

@@ -1,23 +1,16 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  DOCKER_HUB_WEBHOOK_EXAMPLE,
+  EXAMPLE_CALLBACK_URL,
+  EXAMPLE_EVENT_LINE,
+} from "../../../test/support/dockerhubWebhook.js";
+import { thrownBy } from "../../../test/support/thrown.js";
 import { isRegkitError, WebhookPayloadError } from "../../core/errors.js";
 import { dockerHubEventLine, dockerHubWebhookParser, parseDockerHubWebhook } from "./webhook.js";
 
-const EXAMPLE = readFileSync(
-  join(
-    import.meta.dirname,
-    "..",
-    "..",
-    "..",
-    "..",
-    "shared",
-    "reference",
-    "dockerhub",
-    "webhook-payload.example.json",
-  ),
-);
+const EXAMPLE = readFileSync(DOCKER_HUB_WEBHOOK_EXAMPLE);
 const example = () => JSON.parse(EXAMPLE.toString("utf8")) as Record<string, Record<string, unknown>>;
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -27,13 +20,7 @@ function deletePayload(): Record<string, unknown> {
 }
 
 function failure(body: Uint8Array): WebhookPayloadError {
-  try {
-    parseDockerHubWebhook(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(WebhookPayloadError);
-    return error as WebhookPayloadError;
-  }
-  throw new Error("payload was accepted");
+  return thrownBy(WebhookPayloadError, () => parseDockerHubWebhook(body));
 }
 
 describe("Docker Hub webhook payloads", () => {
@@ -47,21 +34,11 @@ describe("Docker Hub webhook payloads", () => {
       pusher: "trustedbuilder",
       pushedAt: new Date("2014-12-03T00:22:41.000Z"),
       isPrivate: true,
-      callbackUrl:
-        "https://registry.hub.docker.com/u/svendowideit/testhook/hook/2141b5bi5i5b02bec211i4eeih0242eg11000a/",
+      callbackUrl: EXAMPLE_CALLBACK_URL,
       raw: example(),
     });
     expect(dockerHubWebhookParser.parse(EXAMPLE, {})).toEqual(event);
-    expect(dockerHubEventLine(event)).toEqual({
-      provider: "dockerhub",
-      type: "push",
-      repository: "svendowideit/testhook",
-      tag: "latest",
-      pusher: "trustedbuilder",
-      at: "2014-12-03T00:22:41.000Z",
-      callback_url:
-        "https://registry.hub.docker.com/u/svendowideit/testhook/hook/2141b5bi5i5b02bec211i4eeih0242eg11000a/",
-    });
+    expect(dockerHubEventLine(event)).toEqual(EXAMPLE_EVENT_LINE);
   });
 
   it("parses regkit's delete extension", () => {

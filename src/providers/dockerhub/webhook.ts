@@ -118,7 +118,7 @@ export function parseDockerHubWebhook(body: Uint8Array): DockerHubWebhookEvent {
   const isDelete = Object.hasOwn(raw, "delete_data");
   if (isPush && isDelete) throw fail("push_data and delete_data: only one may be present");
   if (!isPush && !isDelete) throw fail("push_data: missing (or delete_data for a delete)");
-  const common = (payload: z.infer<typeof pushPayload> | z.infer<typeof deletePayload>) => ({
+  const common = (payload: z.infer<z.ZodObject<typeof envelope>>) => ({
     provider: "dockerhub" as const,
     repository: payload.repository.repo_name,
     ...(typeof payload.repository.is_private === "boolean"
@@ -128,25 +128,13 @@ export function parseDockerHubWebhook(body: Uint8Array): DockerHubWebhookEvent {
     raw,
   });
   if (isPush) {
-    const payload = validate(pushPayload, raw);
-    const { push_data: data } = payload;
-    return {
-      ...common(payload),
-      type: "push",
-      tag: data.tag,
-      pusher: data.pusher,
-      pushedAt: new Date(data.pushed_at * 1000),
-    };
+    const { push_data: data, ...payload } = validate(pushPayload, raw);
+    const at = { pushedAt: new Date(data.pushed_at * 1000) };
+    return { ...common(payload), type: "push", tag: data.tag, pusher: data.pusher, ...at };
   }
-  const payload = validate(deletePayload, raw);
-  const { delete_data: data } = payload;
-  return {
-    ...common(payload),
-    type: "delete",
-    tag: data.tag,
-    deleter: data.deleter,
-    deletedAt: new Date(data.deleted_at * 1000),
-  };
+  const { delete_data: data, ...payload } = validate(deletePayload, raw);
+  const at = { deletedAt: new Date(data.deleted_at * 1000) };
+  return { ...common(payload), type: "delete", tag: data.tag, deleter: data.deleter, ...at };
 }
 
 export const dockerHubWebhookParser: WebhookParser<DockerHubWebhookEvent> = {

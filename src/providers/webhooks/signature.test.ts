@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { thrownBy } from "../../../test/support/thrown.js";
 import { AuthenticationError } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
 import { sign, verifySignature } from "./signature.js";
@@ -7,13 +8,7 @@ const secret = new SecretString("It's a Secret to Everybody");
 const body = Buffer.from("Hello, World!");
 
 function rejection(header: string | string[] | undefined): AuthenticationError {
-  try {
-    verifySignature(body, header, secret);
-  } catch (error) {
-    expect(error).toBeInstanceOf(AuthenticationError);
-    return error as AuthenticationError;
-  }
-  throw new Error("signature was accepted");
+  return thrownBy(AuthenticationError, () => verifySignature(body, header, secret));
 }
 
 describe("webhook signatures", () => {
