@@ -161,7 +161,7 @@ describe("regkit webhook serve", () => {
     expect(await server.exited).toBe(0);
   });
 
-  it("refuses an unknown provider and a missing one as usage errors", async () => {
+  it("refuses an unknown or missing provider and bad options as usage errors", async () => {
     const run = (...args: string[]) =>
       new Promise<{ code: number; stderr: string }>((resolve) => {
         execFile(process.execPath, [CLI, "webhook", "serve", ...args], (error, _stdout, stderr) => {
@@ -173,5 +173,10 @@ describe("regkit webhook serve", () => {
     expect(unknown.stderr).toMatch(/^regkit: .*gitlab.* Allowed choices are dockerhub/);
     expect((await run()).code).toBe(2);
     expect((await run("--provider", "dockerhub", "--secret", "a", "--secret-file", "b")).code).toBe(2);
+    expect((await run("--provider", "dockerhub", "--max-body", "0")).code).toBe(2);
+    expect((await run("--provider", "dockerhub", "--path", "hooks")).code).toBe(2);
+    expect((await run("--provider", "dockerhub", "--secret", "")).stderr).toBe(
+      "regkit: --secret gives an empty webhook secret\n",
+    );
   });
 });

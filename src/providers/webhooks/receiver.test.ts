@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebhookPayloadError } from "../../core/errors.js";
@@ -103,6 +104,31 @@ describe("WebhookReceiver", () => {
     expect(exact.length).toBe(64);
     expect((await post(url, exact)).status).toBe(200);
     expect(receiver.stats).toEqual({ accepted: 1, rejected: 2 });
+  });
+
+  it("answers 413 to an endless body without waiting for its end", async () => {
+    const { receiver, url, seen } = await start({ maxBodyBytes: 1024 });
+    let sent = 0;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(url, { method: "POST", headers: { "content-type": "application/json" } });
+      req.on("response", (res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on("error", reject);
+      const chunk = Buffer.alloc(16 * 1024, 0x20);
+      const pump = () => {
+        while (!req.destroyed && sent < 1024 ** 3) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", pump);
+        }
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(1024 ** 3);
+    expect(seen).toEqual([]);
+    expect(receiver.stats.rejected).toBe(1);
   });
 
   it("answers 404, 405 and 415 for the wrong path, method and content type", async () => {
