@@ -4,6 +4,8 @@
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -159,6 +161,27 @@ describe("regkit webhook serve", () => {
     expect(server.stdout()).toBe("");
     server.child.kill("SIGINT");
     expect(await server.exited).toBe(0);
+  });
+
+  it("with --callback, never calls a callback_url outside the allowlist", async () => {
+    const hits: string[] = [];
+    const target = createServer((req, res) => {
+      hits.push(req.url ?? "");
+      res.end();
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    try {
+      const callbackUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/steal`;
+      const payload = { ...JSON.parse(example.toString("utf8")), callback_url: callbackUrl };
+      const server = await serve("--callback");
+      expect((await post(server.url, Buffer.from(JSON.stringify(payload)))).status).toBe(200);
+      await until(() => server.stderr().includes("callback"), "the refused callback to be reported");
+      expect(server.stderr()).toContain("is not on an allowed host");
+      expect(JSON.parse(server.stdout())).toEqual({ ...EXAMPLE_EVENT_LINE, callback_url: callbackUrl });
+      expect(hits).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => target.close(() => resolve()));
+    }
   });
 
   it("refuses an unknown or missing provider and bad options as usage errors", async () => {
