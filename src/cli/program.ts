@@ -10,6 +10,7 @@ import { registerList } from "./commands/list.js";
 import { registerLogin } from "./commands/login.js";
 import { registerManifest } from "./commands/manifest.js";
 import { registerServe } from "./commands/serve.js";
+import { registerWebhook } from "./commands/webhook.js";
 import type { CliIo } from "./context.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
@@ -53,6 +54,7 @@ export function buildProgram(io: CliIo): Command {
   registerHub(program, io);
   registerRateLimit(program, io);
   registerVulns(program, io);
+  registerWebhook(program, io);
   for (const command of program.commands) inheritOutput(command, program);
   return program;
 }

@@ -100,6 +100,9 @@ export class InvalidInputError extends RegkitError {
   }
 }
 
+/** A webhook body that is not JSON or breaks its provider's payload schema. */
+export class WebhookPayloadError extends InvalidInputError {}
+
 export class InvalidReferenceError extends InvalidInputError {
   readonly input: string;
   constructor(input: string, reason: string) {

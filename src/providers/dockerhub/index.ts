@@ -15,6 +15,11 @@ import { type HubLogin, HubSession } from "./hubSession.js";
 import { type PullLimitStatus, RATE_LIMIT_PREVIEW, readPullLimit } from "./pullLimit.js";
 
 export {
+  checkCallbackUrl,
+  type DockerHubCallback,
+  sendDockerHubCallback,
+} from "./callback.js";
+export {
   DOCKER_HUB_DEFAULTS,
   type DockerHubConfig,
   defaultConfigPath,
@@ -25,6 +30,12 @@ export type { HubImage, HubRepository, HubScan, HubSearchResult, HubTag } from "
 export { type HubLogin, HubSession, type HubTokenState, jwtExpiry } from "./hubSession.js";
 export { type PullLimitStatus, planPulls, RATE_LIMIT_PREVIEW, readPullLimit } from "./pullLimit.js";
 export { highestTag, pinReference, resolveTag, type SemverTag, semverTags } from "./tags.js";
+export {
+  type DockerHubWebhookEvent,
+  dockerHubEventLine,
+  dockerHubWebhookParser,
+  parseDockerHubWebhook,
+} from "./webhook.js";
 
 export const dockerHub: ProviderInfo = {
   id: "dockerhub",

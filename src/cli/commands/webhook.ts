@@ -1,0 +1,176 @@
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { UsageError } from "../../core/errors.js";
+import { SecretString } from "../../core/secret.js";
+import type { DockerHubWebhookEvent } from "../../providers/dockerhub/webhook.js";
+import type { WebhookEvent, WebhookParser } from "../../providers/webhooks/receiver.js";
+import type { CliIo, GlobalOptions } from "../context.js";
+import { parsePort } from "./serve.js";
+
+/**
+ * What the command needs from a provider; the GitHub and Artifact Registry
+ * issues add entries. Method syntax keeps a provider's own event type assignable.
+ */
+interface WebhookProvider<E extends WebhookEvent = WebhookEvent> {
+  parser: WebhookParser<E>;
+  /** The stable JSON line printed (or piped to --exec) per event. */
+  line(event: E): Record<string, string>;
+  /** The legacy callback a payload asks for, when the provider has one. */
+  callback?(event: E, succeeded: boolean): Promise<void> | undefined;
+}
+
+// Loaded inside the action so other commands never pay for the receiver and the schemas.
+const PROVIDERS = {
+  dockerhub: async (): Promise<WebhookProvider> => {
+    const [{ dockerHubWebhookParser, dockerHubEventLine }, { sendDockerHubCallback }] = await Promise.all([
+      import("../../providers/dockerhub/webhook.js"),
+      import("../../providers/dockerhub/callback.js"),
+    ]);
+    const provider: WebhookProvider<DockerHubWebhookEvent> = {
+      parser: dockerHubWebhookParser,
+      line: dockerHubEventLine,
+      callback: (event, succeeded) =>
+        event.callbackUrl === undefined
+          ? undefined
+          : sendDockerHubCallback(event.callbackUrl, {
+              state: succeeded ? "success" : "failure",
+              description: succeeded ? "received by regkit" : "regkit --exec command failed",
+              context: "regkit",
+            }),
+    };
+    return provider;
+  },
+} as const;
+
+type ProviderName = keyof typeof PROVIDERS;
+
+export const SECRET_ENV = "REGKIT_WEBHOOK_SECRET";
+
+interface WebhookServeOptions {
+  provider: ProviderName;
+  host: string;
+  port: number;
+  path: string;
+  secret?: string;
+  secretFile?: string;
+  exec?: string;
+  maxBody: number;
+  callback?: boolean;
+}
+
+function parseBytes(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError("must be a positive number of bytes");
+  return n;
+}
+
+function parsePath(value: string): string {
+  if (!value.startsWith("/") || /[?#\s]/.test(value))
+    throw new InvalidArgumentError("must start with / and have no query, fragment or spaces");
+  return value;
+}
+
+/** `--secret`, `--secret-file` or the environment; none means signatures are not checked. */
+async function resolveSecret(options: WebhookServeOptions): Promise<SecretString | undefined> {
+  let value: string | undefined;
+  let source: string;
+  if (options.secretFile !== undefined) {
+    // A trailing newline is what editors and `echo` add, never part of the secret.
+    value = (await readFile(options.secretFile, "utf8")).replace(/\r?\n$/, "");
+    source = "--secret-file";
+  } else {
+    // An empty variable is how shells and CI unset it; an empty --secret is a mistake.
+    value = options.secret ?? (process.env[SECRET_ENV] || undefined);
+    source = options.secret !== undefined ? "--secret" : SECRET_ENV;
+  }
+  if (value === undefined) return undefined;
+  if (value === "") throw new UsageError(`${source} gives an empty webhook secret`);
+  return new SecretString(value);
+}
+
+/** Runs `command` with `input` on stdin; resolves false (reported on stderr) if it fails. */
+function runExec(io: CliIo, command: string, input: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
+    child.stdout.pipe(io.stdout, { end: false });
+    child.stderr.pipe(io.stderr, { end: false });
+    // A command that does not read its stdin closes the pipe early; that alone is no failure.
+    child.stdin.on("error", () => {});
+    child.stdin.end(input);
+    child.on("error", (error) => {
+      io.stderr.write(`regkit: webhook --exec could not start: ${error.message}\n`);
+      resolve(false);
+    });
+    child.on("close", (code, signal) => {
+      if (code === 0) return resolve(true);
+      io.stderr.write(
+        `regkit: webhook --exec command ${signal ? `killed by ${signal}` : `exited ${code}`}\n`,
+      );
+      resolve(false);
+    });
+  });
+}
+
+export function registerWebhook(program: Command, io: CliIo): void {
+  const webhook = program.command("webhook").description("receive registry webhooks");
+  webhook
+    .command("serve")
+    .description("accept webhook POSTs and print one JSON line per accepted event until SIGINT/SIGTERM")
+    .addOption(
+      new Option("--provider <name>", "who sends the webhooks")
+        .choices(Object.keys(PROVIDERS))
+        .makeOptionMandatory(),
+    )
+    .option("--host <address>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0 picks a free one)", parsePort, 8080)
+    .option("--path <path>", "the path deliveries are POSTed to", parsePath, "/")
+    .addOption(
+      new Option("--secret <secret>", `HMAC secret for X-Hub-Signature-256 (or env ${SECRET_ENV})`).conflicts(
+        "secretFile",
+      ),
+    )
+    .option("--secret-file <file>", "read the HMAC secret from FILE")
+    .option("--exec <command>", "run COMMAND (via /bin/sh -c) per event with the event JSON on stdin")
+    .option("--max-body <bytes>", "largest accepted body", parseBytes, 1024 * 1024)
+    .option("--callback", "post the legacy success callback to an allowlisted callback_url")
+    .action(async (options: WebhookServeOptions, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const secret = await resolveSecret(options);
+      const [{ WebhookReceiver }, provider] = await Promise.all([
+        import("../../providers/webhooks/receiver.js"),
+        PROVIDERS[options.provider](),
+      ]);
+      const receiver = new WebhookReceiver({
+        parser: provider.parser,
+        path: options.path,
+        maxBodyBytes: options.maxBody,
+        ...(secret ? { secret } : {}),
+      });
+      if ((globals.verbose ?? 0) > 0) {
+        receiver.on("rejected", ({ status, reason }) =>
+          io.stderr.write(`regkit: rejected ${status}: ${reason}\n`),
+        );
+      }
+      const events = receiver.events();
+      const url = await receiver.listen({ host: options.host, port: options.port });
+      io.stderr.write(`webhook ${url}\n`);
+      const stop = () => void receiver.close();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      // One event at a time, in order of acceptance; events accepted before a signal are still handled.
+      for await (const event of events) {
+        const line = JSON.stringify(provider.line(event));
+        const succeeded = options.exec ? await runExec(io, options.exec, `${line}\n`) : true;
+        if (!options.exec) io.stdout.write(`${line}\n`);
+        if (options.callback) {
+          await provider.callback?.(event, succeeded)?.catch((error: unknown) => {
+            io.stderr.write(`regkit: webhook callback: ${error instanceof Error ? error.message : error}\n`);
+          });
+        }
+      }
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    });
+}
