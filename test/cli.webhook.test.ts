@@ -163,6 +163,19 @@ describe("regkit webhook serve", () => {
     expect(await server.exited).toBe(0);
   });
 
+  it("stops a hung --exec command at --exec-timeout and answers 503 while --max-pending events wait", async () => {
+    const server = await serve("--exec", "sleep 30", "--exec-timeout", "1", "--max-pending", "1");
+    expect((await post(server.url, example)).status).toBe(200);
+    // The first event is still being handled: one is pending, so the next delivery is told to come back.
+    const busy = await post(server.url, example);
+    expect(busy.status).toBe(503);
+    expect(busy.headers.get("retry-after")).toBe("5");
+    await until(() => server.stderr().includes("timed out after 1 s"), "the hung command to be stopped");
+    expect((await post(server.url, example)).status).toBe(200);
+    server.child.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+  });
+
   it("with --callback, never calls a callback_url outside the allowlist", async () => {
     const hits: string[] = [];
     const target = createServer((req, res) => {

@@ -26,7 +26,7 @@ import { type DockerHubFake, dockerHubFake } from "../src/sim/dockerhub/fake.js"
 import { syntheticScan } from "../src/sim/dockerhub/scans.js";
 import { type GeneratedImage, type GeneratedIndex, generateImage, generateIndex } from "../src/sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
-import { openApiContract } from "./support/contract.js";
+import { openApiContract, REFERENCE } from "./support/contract.js";
 import { readAll } from "./support/streams.js";
 
 const ACCOUNTS = {
@@ -649,5 +649,61 @@ describe("Docker Hub session on a cassette", () => {
     await replaying.close();
     expect(replayed).toEqual(recorded);
     expect(recorded.repos).toContain("alice/secret");
+  });
+});
+
+describe("Docker Hub telemetry", () => {
+  it("names spans as the specification does (docker.auth.login, docker.repo.list with count, …)", async () => {
+    const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+      "@opentelemetry/sdk-trace-base"
+    );
+    const spans = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+    const config = await loadDockerHubConfig({
+      env: env({ DOCKER_HUB_USERNAME: "alice", DOCKER_HUB_PASSWORD: ACCOUNTS.alice }),
+      file: join(work, "empty.yaml"),
+    });
+    const client = new DockerHub(config, {
+      credentials: staticCredentials({ "docker.io": basic("alice", ACCOUNTS.alice) }),
+      registry: { tracerProvider },
+    });
+    open.push(client);
+    let listed = 0;
+    for await (const _ of client.api.repositories("alice")) listed++;
+    for await (const _ of client.api.tags("alice/app")) void _;
+    await client.vulnerabilities("docker.io/alice/app:v1.0.0");
+    const { WebhookReceiver } = await import("../src/providers/webhooks/receiver.js");
+    const { dockerHubWebhookParser } = await import("../src/providers/dockerhub/webhook.js");
+    const receiver = new WebhookReceiver({ parser: dockerHubWebhookParser, tracerProvider });
+    const url = await receiver.listen();
+    const payload = await readFile(join(REFERENCE, "dockerhub", "webhook-payload.example.json"));
+    expect(
+      (await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: payload }))
+        .status,
+    ).toBe(200);
+    await receiver.close();
+    const finished = spans.getFinishedSpans();
+    const names = new Set(finished.map((s) => s.name));
+    for (const name of [
+      "docker.auth.login",
+      "docker.repo.list",
+      "docker.tag.list",
+      "docker.manifest.head",
+      "docker.vulnerability.get",
+      "docker.webhook.receive",
+    ])
+      expect(names).toContain(name);
+    const list = finished.find((s) => s.name === "docker.repo.list")!;
+    expect(list.attributes).toMatchObject({ namespace: "alice", count: listed, provider: "dockerhub" });
+    expect(finished.find((s) => s.name === "docker.auth.login")!.attributes).toMatchObject({
+      username: "alice",
+    });
+    expect(finished.find((s) => s.name === "docker.webhook.receive")!.attributes).toMatchObject({
+      event_type: "push",
+      repository: "svendowideit/testhook",
+    });
+    // No secret in any attribute.
+    expect(JSON.stringify(finished.map((s) => s.attributes))).not.toContain(ACCOUNTS.alice);
+    await tracerProvider.shutdown();
   });
 });

@@ -57,6 +57,15 @@ interface WebhookServeOptions {
   exec?: string;
   maxBody: number;
   callback?: boolean;
+  execTimeout: number;
+  maxPending: number;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError("must be a positive whole number");
+  return n;
 }
 
 function parseBytes(value: string): number {
@@ -90,10 +99,28 @@ async function resolveSecret(options: WebhookServeOptions): Promise<SecretString
   return new SecretString(value);
 }
 
-/** Runs `command` with `input` on stdin; resolves false (reported on stderr) if it fails. */
-function runExec(io: CliIo, command: string, input: string): Promise<boolean> {
+/**
+ * Runs `command` with `input` on stdin; resolves false (reported on stderr)
+ * if it fails or outlives `timeoutMs` (then it gets SIGTERM, and SIGKILL 5 s later),
+ * so one stuck command cannot stop every later event.
+ */
+function runExec(io: CliIo, command: string, input: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
+    // Its own process group, so a timeout stops what the shell started too (they hold its pipes open).
+    const child = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, name);
+      } catch {
+        // Already gone.
+      }
+    };
+    let timedOut = false;
+    const kill = setTimeout(() => {
+      timedOut = true;
+      signal("SIGTERM");
+      setTimeout(() => signal("SIGKILL"), 5000).unref();
+    }, timeoutMs);
     child.stdout.pipe(io.stdout, { end: false });
     child.stderr.pipe(io.stderr, { end: false });
     // A command that does not read its stdin closes the pipe early; that alone is no failure.
@@ -104,10 +131,14 @@ function runExec(io: CliIo, command: string, input: string): Promise<boolean> {
       resolve(false);
     });
     child.on("close", (code, signal) => {
-      if (code === 0) return resolve(true);
-      io.stderr.write(
-        `regkit: webhook --exec command ${signal ? `killed by ${signal}` : `exited ${code}`}\n`,
-      );
+      clearTimeout(kill);
+      if (code === 0 && !timedOut) return resolve(true);
+      const why = timedOut
+        ? `timed out after ${timeoutMs / 1000} s`
+        : signal
+          ? `killed by ${signal}`
+          : `exited ${code}`;
+      io.stderr.write(`regkit: webhook --exec command ${why}\n`);
       resolve(false);
     });
   });
@@ -135,6 +166,13 @@ export function registerWebhook(program: Command, io: CliIo): void {
     .option("--exec <command>", "run COMMAND (via /bin/sh -c) per event with the event JSON on stdin")
     .option("--max-body <bytes>", "largest accepted body", parseBytes, 1024 * 1024)
     .option("--callback", "post the legacy success callback to an allowlisted callback_url")
+    .option("--exec-timeout <seconds>", "stop an --exec command after this long", parseCount, 60)
+    .option(
+      "--max-pending <n>",
+      "events waiting for output or --exec before deliveries get 503 + Retry-After",
+      parseCount,
+      1000,
+    )
     .action(async (options: WebhookServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const secret = await resolveSecret(options);
@@ -142,8 +180,10 @@ export function registerWebhook(program: Command, io: CliIo): void {
         import("../../providers/webhooks/receiver.js"),
         PROVIDERS[options.provider](),
       ]);
+      let pending = 0;
       const receiver = new WebhookReceiver({
         parser: provider.parser,
+        busy: (): boolean => pending >= options.maxPending,
         path: options.path,
         maxBodyBytes: options.maxBody,
         ...(secret ? { secret } : {}),
@@ -153,6 +193,9 @@ export function registerWebhook(program: Command, io: CliIo): void {
           io.stderr.write(`regkit: rejected ${status}: ${reason}\n`),
         );
       }
+      receiver.on("event", () => {
+        pending++;
+      });
       const events = receiver.events();
       const url = await receiver.listen({ host: options.host, port: options.port });
       io.stderr.write(`webhook ${url}\n`);
@@ -162,13 +205,16 @@ export function registerWebhook(program: Command, io: CliIo): void {
       // One event at a time, in order of acceptance; events accepted before a signal are still handled.
       for await (const event of events) {
         const line = JSON.stringify(provider.line(event));
-        const succeeded = options.exec ? await runExec(io, options.exec, `${line}\n`) : true;
+        const succeeded = options.exec
+          ? await runExec(io, options.exec, `${line}\n`, options.execTimeout * 1000)
+          : true;
         if (!options.exec) io.stdout.write(`${line}\n`);
         if (options.callback) {
           await provider.callback?.(event, succeeded)?.catch((error: unknown) => {
             io.stderr.write(`regkit: webhook callback: ${error instanceof Error ? error.message : error}\n`);
           });
         }
+        pending--;
       }
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);

@@ -229,12 +229,14 @@ export class HubApi {
             throw new ProtocolError(`Docker Hub: pagination of ${path} loops`, { provider: "dockerhub" });
           seen.add(url.href);
           const current: URL = url;
-          const body = await api.#telemetry.operation("docker.io", operation, attributes, () =>
-            api.#json(
+          const body = await api.#telemetry.operation("docker.io", operation, attributes, async (span) => {
+            const answer = await api.#json(
               { method: "GET", path: current, expect: [200], operation: `list ${path}`, auth: "optional" },
               schema,
-            ),
-          );
+            );
+            span.setAttribute("count", answer.results.length);
+            return answer;
+          });
           for (const entry of body.results) {
             count++;
             yield convert(entry);

@@ -1,6 +1,7 @@
 import { AuthenticationError, isRegkitError } from "../../core/errors.js";
 import { errorFromResponse } from "../../core/ociErrors.js";
 import { SecretString } from "../../core/secret.js";
+import type { Telemetry } from "../../registry/telemetry.js";
 import { readText } from "../../transport/response.js";
 import type { Handler } from "../../transport/types.js";
 
@@ -49,6 +50,7 @@ export class HubSession {
   readonly #hubUrl: string;
   readonly #login: () => Promise<HubLogin | undefined>;
   readonly #now: () => number;
+  readonly #telemetry: Telemetry | undefined;
   #token: HubToken | undefined;
   #pending: Promise<HubToken | undefined> | undefined;
   #who: Promise<HubLogin | undefined> | undefined;
@@ -60,7 +62,10 @@ export class HubSession {
     hubUrl: string;
     login: () => Promise<HubLogin | undefined>;
     now?: () => number;
+    /** Logins become `docker.auth.login` spans. */
+    telemetry?: Telemetry;
   }) {
+    this.#telemetry = options.telemetry;
     this.#send = options.send;
     this.#hubUrl = options.hubUrl;
     this.#login = options.login;
@@ -98,15 +103,25 @@ export class HubSession {
   }
 
   #renew(): Promise<HubToken | undefined> {
-    this.#pending ??= this.#loginNow().finally(() => {
+    this.#pending ??= this.#traced().finally(() => {
       this.#pending = undefined;
     });
     return this.#pending;
   }
 
-  async #loginNow(): Promise<HubToken | undefined> {
+  async #traced(): Promise<HubToken | undefined> {
     const who = await this.#credentials();
     if (!who) return undefined;
+    if (!this.#telemetry) return this.#loginNow(who);
+    return this.#telemetry.operation(
+      "docker.io",
+      "auth.login",
+      { username: who.username, registry: new URL(this.#hubUrl).host },
+      () => this.#loginNow(who),
+    );
+  }
+
+  async #loginNow(who: HubLogin): Promise<HubToken> {
     this.logins++;
     const response = await this.#send({
       method: "POST",

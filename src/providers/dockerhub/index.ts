@@ -97,6 +97,7 @@ export class DockerHub {
     this.session = new HubSession({
       send: context.send,
       hubUrl: config.hubUrl,
+      telemetry: context.telemetry,
       login: async () => (login === false ? undefined : (login ?? (await this.#loginFromCredentials()))),
     });
     this.api = new HubApi({

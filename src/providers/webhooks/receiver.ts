@@ -9,9 +9,26 @@
 import { EventEmitter, on } from "node:events";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  type MeterProvider,
+  metrics,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TracerProvider,
+  trace,
+} from "@opentelemetry/api";
 import { isRegkitError, type RegkitError, SizeLimitError } from "../../core/errors.js";
+import { type ProviderId, spanPrefix } from "../../core/providers.js";
 import type { SecretString } from "../../core/secret.js";
 import { SIGNATURE_HEADER, verifySignature } from "./signature.js";
+
+const PROVIDERS = new Set<string>(["dockerhub", "ghcr", "gar"]);
+/** Span prefixes follow the provider specs: `docker.webhook.receive`; GitHub's webhooks belong to ghcr. */
+function providerId(name: string): ProviderId {
+  if (name === "github") return "ghcr";
+  return PROVIDERS.has(name) ? (name as ProviderId) : "oci";
+}
 
 /** What every provider's event has; providers add their own fields. */
 export interface WebhookEvent {
@@ -35,6 +52,14 @@ export interface WebhookReceiverOptions<E extends WebhookEvent> {
   maxBodyBytes?: number;
   /** Time a client has to send headers and body; default 10 s. */
   timeoutMs?: number;
+  /**
+   * Backpressure: while it answers true, deliveries get 503 with `Retry-After`
+   * (senders retry) instead of piling up in memory behind a slow consumer.
+   */
+  busy?: () => boolean;
+  /** Where the `<provider>.webhook.receive` spans and `regkit.webhooks` counts go (global providers otherwise). */
+  tracerProvider?: TracerProvider;
+  meterProvider?: MeterProvider;
 }
 
 export interface WebhookRejection {
@@ -75,6 +100,7 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
   readonly #path: string;
   readonly #secret: SecretString | undefined;
   readonly #maxBodyBytes: number;
+  readonly #busy: (() => boolean) | undefined;
   readonly #server;
   #accepted = 0;
   #rejected = 0;
@@ -86,6 +112,7 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
     this.#path = options.path ?? "/";
     this.#secret = options.secret;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#busy = options.busy;
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#server = createServer({
       headersTimeout: timeoutMs,
@@ -94,8 +121,25 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
       // hold a connection far past its deadline.
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(timeoutMs / 4))),
     });
+    const prefix = spanPrefix(providerId(options.parser.provider));
+    const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer("regkit");
+    const deliveries = (options.meterProvider ?? metrics.getMeterProvider())
+      .getMeter("regkit")
+      .createCounter("regkit.webhooks", { description: "Webhook deliveries by outcome" });
     this.#server.on("request", (req, res) => {
-      this.#handle(req, res).catch((error: unknown) => this.#reject(res, 500, errorMessage(error)));
+      tracer.startActiveSpan(`${prefix}.webhook.receive`, { kind: SpanKind.SERVER }, (span) => {
+        this.#handle(req, res, span)
+          .catch((error: unknown) => this.#reject(res, 500, errorMessage(error)))
+          .finally(() => {
+            span.setAttribute("http.response.status_code", res.statusCode);
+            if (res.statusCode >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+            deliveries.add(1, {
+              provider: options.parser.provider,
+              outcome: res.statusCode < 400 ? "accepted" : "rejected",
+            });
+            span.end();
+          });
+      });
     });
   }
 
@@ -142,7 +186,7 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
     this.emit("close");
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #handle(req: IncomingMessage, res: ServerResponse, span: Span): Promise<void> {
     let event: E;
     try {
       event = await this.#accept(req);
@@ -155,6 +199,9 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
       throw error;
     }
     this.#accepted += 1;
+    span.setAttribute("event_type", event.type);
+    const repository = (event as { repository?: unknown }).repository;
+    if (typeof repository === "string") span.setAttribute("repository", repository);
     try {
       this.emit("event", event);
     } catch (error) {
@@ -167,6 +214,7 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
     const path = (req.url ?? "/").split("?", 1)[0];
     if (path !== this.#path) throw new Rejection(404, "not found");
     if (req.method !== "POST") throw new Rejection(405, "method not allowed", { allow: "POST" });
+    if (this.#busy?.()) throw new Rejection(503, "busy: too many events waiting", { "retry-after": "5" });
     const mediaType = (req.headers["content-type"] ?? "").split(";", 1)[0]?.trim().toLowerCase();
     if (mediaType !== "application/json") throw new Rejection(415, "content type must be application/json");
     const body = await readBody(req, this.#maxBodyBytes);
