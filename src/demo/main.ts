@@ -4,7 +4,8 @@
  * repository (blobs mounted, not re-sent), list tags, resolve platforms,
  * read a layer back verified, pull it into an OCI layout and push it to a
  * second registry, then replay the recorded session from its cassette with
- * no registry running.
+ * no registry running. Last, the same image on the Docker Hub fake: Hub API
+ * listings, the pull limit and a scan overview.
  */
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -129,7 +130,66 @@ try {
   if (replayed.join("\n") !== seen.join("\n"))
     throw new Error("the replayed session differs from the live one");
   log("replayed the session offline from the cassette: identical results");
+  await dockerHubTour();
   log(`done in ${((performance.now() - started) / 1000).toFixed(2)} s`);
 } finally {
   await rm(work, { recursive: true, force: true });
+}
+
+/** Docker Hub's own API against the embedded fake, as `regkit hub …`, `ratelimit` and `vulns` use it. */
+async function dockerHubTour(): Promise<void> {
+  const content = await generateIndex({
+    seed: "regkit-demo-hub",
+    platforms: ["linux/amd64", "linux/arm64/v8"],
+  });
+  const [{ dockerHubFake }, { Users }, { DockerHub, loadDockerHubConfig }, { basic, staticCredentials }] =
+    await Promise.all([
+      import("../sim/dockerhub/fake.js"),
+      import("../sim/auth/users.js"),
+      import("../providers/dockerhub/index.js"),
+      import("../auth/index.js"),
+    ]);
+  const hubServer = await startRegistryServer({
+    users: new Users({ demo: "demo-password" }),
+    providers: [dockerHubFake()],
+  });
+  // The fake's endpoints, as DOCKER_HUB_* variables would give them to `regkit hub …`.
+  const config = await loadDockerHubConfig({
+    env: {
+      DOCKER_HUB_URL: `${hubServer.url}/hub`,
+      DOCKER_HUB_REGISTRY_URL: hubServer.url,
+      DOCKER_HUB_AUTH_URL: hubServer.url,
+      DOCKER_HUB_USERNAME: "demo",
+      DOCKER_HUB_PASSWORD: "demo-password",
+    },
+  });
+  const hub = new DockerHub(config, {
+    credentials: staticCredentials({ "docker.io": basic("demo", "demo-password") }),
+  });
+  try {
+    const repo = hub.repository("demo/hello");
+    for (const image of content.images) await pushImage(repo, image);
+    await repo.pushManifest("v1", content.index.bytes, content.index.mediaType);
+    const repos: string[] = [];
+    for await (const r of hub.api.repositories("demo"))
+      repos.push(`${r.repository} (${r.isPrivate ? "private" : "public"})`);
+    log(`Docker Hub fake: pushed docker.io/demo/hello:v1; hub repos demo → ${repos.join(", ")}`);
+    for await (const tag of hub.api.tags("demo/hello")) {
+      const platforms = tag.images.map((i) => [i.os, i.architecture, i.variant].filter(Boolean).join("/"));
+      log(`  tag ${tag.name} → ${tag.digest?.slice(0, 19)}…, ${tag.size} bytes, ${platforms.join(" + ")}`);
+    }
+    await repo.manifests.get(content.images[0]!.manifest.digest);
+    const limit = await hub.pullLimit("demo/hello:v1");
+    log(
+      `  pull limit: ${limit.remaining} of ${limit.limit} per ${(limit.windowSeconds ?? 0) / 3600} h left after one pull (${limit.authenticated ? "authenticated" : "anonymous"})`,
+    );
+    const report = await hub.vulnerabilities("docker.io/demo/hello:v1");
+    const { critical, high, medium, low } = report.counts;
+    log(
+      `  scan of the linux/amd64 image: ${report.status}, critical ${critical}, high ${high}, medium ${medium}, low ${low}`,
+    );
+  } finally {
+    await hub.close();
+    await hubServer.close();
+  }
 }
