@@ -606,8 +606,26 @@ describe("Docker Hub fake contract", () => {
       body: JSON.stringify({ identifier: "alice", secret: ACCOUNTS.alice }),
     });
     check("AuthCreateTokenResponse", await token.json());
+    const created = await fetch(`${server.url}/hub/v2/access-tokens`, {
+      method: "POST",
+      headers: { authorization: jwt, "content-type": "application/json" },
+      body: JSON.stringify({ token_label: "contract", scopes: ["repo:read"] }),
+    });
+    check("createAccessTokensResponse", await created.json());
     const tokens = await get("/v2/access-tokens");
     check("getAccessTokensResponse", tokens.body);
+    const twoFactor = await fetch(`${server.url}/hub/v2/users/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "carol", password: ACCOUNTS.carol }),
+    });
+    check("PostUsersLoginErrorResponse", await twoFactor.json());
+    const legacy = await fetch(`${server.url}/hub/v2/users/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "alice", password: ACCOUNTS.alice }),
+    });
+    check("PostUsersLoginSuccessResponse", await legacy.json());
     const bad = await get("/v2/namespaces/alice/repositories?ordering=sideways");
     expect(bad.status).toBe(400);
     check("ValueError", bad.body);
