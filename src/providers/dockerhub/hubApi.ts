@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { type Digest, parseDigest } from "../../core/digest.js";
-import { AuthenticationError, ProtocolError } from "../../core/errors.js";
+import { AuthenticationError, InvalidInputError, ProtocolError } from "../../core/errors.js";
 import { parseDockerHubRepository, validateDockerHubNamespace } from "../../core/names.js";
 import { errorFromResponse } from "../../core/ociErrors.js";
 import { parseTag } from "../../core/reference.js";
@@ -108,7 +108,7 @@ export class HubApi {
   /** Public repositories matching a query (Docker Hub's undocumented `/v2/search/repositories`). */
   search(query: string, options: { pageSize?: number } = {}): AsyncIterable<HubSearchResult> {
     if (!query.trim())
-      throw new ProtocolError("search needs a query", { category: "invalid", code: "INVALID" });
+      throw new InvalidInputError("Docker Hub search needs a query", { provider: "dockerhub" });
     return this.#pages(
       "v2/search/repositories/",
       { query, page_size: String(options.pageSize ?? PAGE_SIZE) },

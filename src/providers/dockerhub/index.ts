@@ -1,9 +1,10 @@
 import type { CredentialProvider } from "../../auth/credentials.js";
 import { defaultCredentials } from "../../auth/index.js";
-import { AuthorizationError, isRegkitError } from "../../core/errors.js";
+import { AuthorizationError, InvalidInputError, isRegkitError } from "../../core/errors.js";
+import { isIndexMediaType } from "../../core/mediaTypes.js";
 import { type Platform, parsePlatform } from "../../core/platform.js";
 import { providerOf } from "../../core/providers.js";
-import { DOCKER_HUB, parseReference, referenceTarget } from "../../core/reference.js";
+import { DOCKER_HUB, parseReference, parseRepository, referenceTarget } from "../../core/reference.js";
 import { SecretString } from "../../core/secret.js";
 import { Registry, type RegistryOptions } from "../../registry/registry.js";
 import type { Repository } from "../../registry/repository.js";
@@ -121,10 +122,12 @@ export class DockerHub {
     return new DockerHub(config, options);
   }
 
-  /** A repository on Docker Hub (`alpine` is `library/alpine`). */
+  /** A repository on Docker Hub (`alpine` is `library/alpine`; `docker.io/` may be written or not). */
   repository(name: string): Repository {
-    const ref = parseReference(name.includes("/") || name.includes(":") ? name : `library/${name}`, {});
-    return this.registry.repository(DOCKER_HUB, ref.repository);
+    const { registry, repository } = parseRepository(name);
+    if (providerOf(registry) !== "dockerhub")
+      throw new InvalidInputError(`${name} is not a Docker Hub repository`, { provider: "dockerhub" });
+    return this.registry.repository(DOCKER_HUB, repository);
   }
 
   /** Pull limit, remaining budget, window and source, without spending a pull. */
@@ -147,9 +150,10 @@ export class DockerHub {
     const repository = this.registry.repository(DOCKER_HUB, ref.repository);
     const platform =
       typeof options.platform === "string" ? parsePlatform(options.platform) : options.platform;
-    let digest = ref.digest ?? (await repository.manifests.head(referenceTarget(ref))).digest;
-    const top = await repository.manifests.head(digest);
-    if (top.mediaType && /index|manifest\.list/.test(top.mediaType)) {
+    // One HEAD says both what the tag points to and whether it is an index (neither is a pull).
+    const top = await repository.manifests.head(referenceTarget(ref));
+    let digest = top.digest;
+    if (isIndexMediaType(top.mediaType)) {
       const resolved = await repository.resolve(digest, {
         platform: platform ?? parsePlatform("linux/amd64"),
       });
