@@ -209,64 +209,24 @@ try {
     process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
     const r = `r${round}`;
     const src = (name: string) => remote(registry, a.host, name);
-    record(
-      "copy registry → registry (4 × 64 MiB)",
-      await counted(() =>
-        skopeo([
-          "copy",
-          "-q",
-          ...flags,
-          `docker://${a.host}/bench/image:v1`,
-          `docker://${b.host}/skopeo-${r}/image:v1`,
-        ]),
-      ),
-      await counted(() =>
-        copy(src("bench/image"), "v1", remote(registry, b.host, `regkit-${r}/image`), "v1"),
-      ),
-    );
-    record(
-      "copy index registry → registry",
-      await counted(() =>
-        skopeo([
-          "copy",
-          "-q",
-          "--all",
-          ...flags,
-          `docker://${a.host}/bench/index:v1`,
-          `docker://${b.host}/skopeo-${r}/index:v1`,
-        ]),
-      ),
-      await counted(() =>
-        copy(src("bench/index"), "v1", remote(registry, b.host, `regkit-${r}/index`), "v1"),
-      ),
-    );
-    record(
-      "re-copy: destination already has it",
-      await counted(() =>
-        skopeo([
-          "copy",
-          "-q",
-          ...flags,
-          `docker://${a.host}/bench/image:v1`,
-          `docker://${b.host}/skopeo-${r}/image:v1`,
-        ]),
-      ),
-      await counted(() =>
-        copy(src("bench/image"), "v1", remote(registry, b.host, `regkit-${r}/image`), "v1"),
-      ),
-    );
+    const skopeoCopy = (from: string, to: string, extra: string[] = []) =>
+      counted(() => skopeo(["copy", "-q", ...extra, ...flags, from, to]));
+    // Registry A → B by both, each into its own repository of this round.
+    const registryRow = async (name: string, repo: string, dest: string, extra: string[] = []) =>
+      record(
+        name,
+        await skopeoCopy(`docker://${a.host}/${repo}:v1`, `docker://${b.host}/skopeo-${r}/${dest}:v1`, extra),
+        await counted(() => copy(src(repo), "v1", remote(registry, b.host, `regkit-${r}/${dest}`), "v1")),
+      );
+    await registryRow("copy registry → registry (4 × 64 MiB)", "bench/image", "image");
+    await registryRow("copy index registry → registry", "bench/index", "index", ["--all"]);
+    // The same copy again: both destinations already hold the image.
+    await registryRow("re-copy: destination already has it", "bench/image", "image");
+    const image = `docker://${a.host}/bench/image:v1`;
     rows[PULL]!.limit.push((await curlPull(join(work, `curl-${r}`))).wallMs);
     record(
       PULL,
-      await counted(() =>
-        skopeo([
-          "copy",
-          "-q",
-          ...flags,
-          `docker://${a.host}/bench/image:v1`,
-          `oci:${join(work, `skopeo-pull-${r}`)}:v1`,
-        ]),
-      ),
+      await skopeoCopy(image, `oci:${join(work, `skopeo-pull-${r}`)}:v1`),
       await counted(() =>
         copy(src("bench/image"), "v1", new OciLayoutStore(join(work, `regkit-pull-${r}`)), "v1"),
       ),
@@ -274,45 +234,25 @@ try {
     rows[PULL_CLI]!.limit.push((await curlPull(join(work, `curl-cli-${r}`))).wallMs);
     record(
       PULL_CLI,
-      await counted(() =>
-        skopeo([
-          "copy",
-          "-q",
-          ...flags,
-          `docker://${a.host}/bench/image:v1`,
-          `oci:${join(work, `skopeo-cli-${r}`)}:v1`,
-        ]),
-      ),
+      await skopeoCopy(image, `oci:${join(work, `skopeo-cli-${r}`)}:v1`),
       await counted(() => regkitCli(["pull", `${a.host}/bench/image:v1`, join(work, `regkit-cli-${r}`)])),
     );
     record(
       "push OCI layout → registry",
-      await counted(() =>
-        skopeo(["copy", "-q", ...flags, `oci:${layout}:v1`, `docker://${b.host}/skopeo-push-${r}/image:v1`]),
-      ),
+      await skopeoCopy(`oci:${layout}:v1`, `docker://${b.host}/skopeo-push-${r}/image:v1`),
       await counted(() =>
         copy(new OciLayoutStore(layout), "v1", remote(registry, b.host, `regkit-push-${r}/image`), "v1"),
       ),
     );
     record(
       "digest (whole command)",
-      await counted(() =>
-        child("skopeo", ["inspect", "--raw", "--tls-verify=false", `docker://${a.host}/bench/image:v1`]),
-      ),
+      await counted(() => child("skopeo", ["inspect", "--raw", "--tls-verify=false", image])),
       await counted(() => regkitCli(["digest", `${a.host}/bench/image:v1`])),
     );
     if (BIG_MIB > 0)
       record(
         BIG,
-        await counted(() =>
-          skopeo([
-            "copy",
-            "-q",
-            ...flags,
-            `docker://${a.host}/bench/big:v1`,
-            `docker://${b.host}/skopeo-${r}/big:v1`,
-          ]),
-        ),
+        await skopeoCopy(`docker://${a.host}/bench/big:v1`, `docker://${b.host}/skopeo-${r}/big:v1`),
         await counted(() => regkitCli(["copy", `${a.host}/bench/big:v1`, `${b.host}/regkit-${r}/big:v1`])),
       );
     const full = await timed(() =>
