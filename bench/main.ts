@@ -169,11 +169,12 @@ try {
     limit: [],
     ...(bytes ? { bytes } : {}),
   });
+  const COPY = `copy registry → registry (4 × ${LAYER_MIB} MiB)`;
   const PULL = "pull registry → OCI layout";
   const PULL_CLI = "pull, as commands (regkit pull vs skopeo copy)";
   const BIG = `copy 1 × ${BIG_MIB} MiB layer, as commands`;
   const rows: Record<string, Row> = {
-    "copy registry → registry (4 × 64 MiB)": row(totalBytes),
+    [COPY]: row(totalBytes),
     "copy index registry → registry": row(),
     "re-copy: destination already has it": row(),
     [PULL]: row(totalBytes),
@@ -218,7 +219,7 @@ try {
         await skopeoCopy(`docker://${a.host}/${repo}:v1`, `docker://${b.host}/skopeo-${r}/${dest}:v1`, extra),
         await counted(() => copy(src(repo), "v1", remote(registry, b.host, `regkit-${r}/${dest}`), "v1")),
       );
-    await registryRow("copy registry → registry (4 × 64 MiB)", "bench/image", "image");
+    await registryRow(COPY, "bench/image", "image");
     await registryRow("copy index registry → registry", "bench/index", "index", ["--all"]);
     // The same copy again: both destinations already hold the image.
     await registryRow("re-copy: destination already has it", "bench/image", "image");
@@ -288,6 +289,7 @@ try {
       regkitMs: Math.round(regkitMs),
       ratio: Number((regkitMs / of(r.skopeo, "wallMs")).toFixed(2)),
       regkitCpuMs: rounded(of(r.regkit, "cpuMs")),
+      skopeoCpuMs: rounded(of(r.skopeo, "cpuMs")),
       regkitMBps: r.bytes ? Math.round(r.bytes / 1e6 / (regkitMs / 1000)) : undefined,
       requests: r.regkitReq.length ? `${median(r.regkitReq)} vs ${median(r.skopeoReq)}` : undefined,
       curlMs: rounded(limitMs),
