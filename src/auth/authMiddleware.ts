@@ -8,7 +8,7 @@ import { type Challenge, parseChallenges, pickChallenge } from "./challenge.js";
 import type { CredentialProvider, ResolvedCredential } from "./credentials.js";
 import { mergeScopes } from "./scope.js";
 import { TokenCache } from "./tokenCache.js";
-import { fetchToken, type Token } from "./tokenService.js";
+import type { Token } from "./tokenService.js";
 
 export interface AuthOptions {
   credentials?: CredentialProvider;
@@ -91,15 +91,19 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
             "auth.token",
             { attributes: { "server.address": host, "regkit.scopes": scopes.join(" ") } },
             (span) =>
-              fetchToken({
-                realm: challenge.params.realm!,
-                service,
-                scopes,
-                credential: resolved?.credential,
-                registry: host,
-                send,
-                policy,
-              })
+              // The token client (and its response schemas) loads at the first challenge.
+              import("./tokenService.js")
+                .then(({ fetchToken }) =>
+                  fetchToken({
+                    realm: challenge.params.realm!,
+                    service,
+                    scopes,
+                    credential: resolved?.credential,
+                    registry: host,
+                    send,
+                    policy,
+                  }),
+                )
                 .catch((error: unknown) => {
                   if (isRegkitError(error) && resolved && error.category === "authentication") {
                     throw new AuthenticationError(`${error.message} (credentials from ${resolved.source})`, {

@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { SecretString } from "../core/secret.js";
 
 /**
@@ -121,4 +123,9 @@ export function environmentCredentials(env: NodeJS.ProcessEnv = process.env): Cr
       return undefined;
     },
   };
+}
+
+/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
+export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.DOCKER_CONFIG ?? join(homedir(), ".docker"), "config.json");
 }

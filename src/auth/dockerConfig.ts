@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { ConfigurationError } from "../core/errors.js";
 import { SecretString } from "../core/secret.js";
@@ -10,6 +9,7 @@ import {
   type Credential,
   type CredentialProvider,
   DOCKER_HUB_CONFIG_KEY,
+  dockerConfigPath,
   normalizeRegistryKey,
   type ResolvedCredential,
 } from "./credentials.js";
@@ -23,10 +23,7 @@ const configSchema = z.looseObject({
 });
 type DockerConfigFile = z.infer<typeof configSchema>;
 
-/** `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. */
-export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.DOCKER_CONFIG ?? join(homedir(), ".docker"), "config.json");
-}
+export { dockerConfigPath };
 
 /** The key Docker uses for a registry in `auths`/`credHelpers`, and the server URL helpers get. */
 function serverKey(registry: string): string {

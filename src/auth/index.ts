@@ -1,6 +1,3 @@
-import { type CredentialProvider, chainProviders, environmentCredentials } from "./credentials.js";
-import { DockerConfig, dockerConfigPath } from "./dockerConfig.js";
-
 export { type AuthOptions, authMiddleware } from "./authMiddleware.js";
 export { type Challenge, parseChallenges, pickChallenge } from "./challenge.js";
 export { CredentialHelper, CredentialHelperError } from "./credentialHelper.js";
@@ -16,16 +13,8 @@ export {
   type ResolvedCredential,
   staticCredentials,
 } from "./credentials.js";
+export { defaultCredentials } from "./defaultCredentials.js";
 export { DockerConfig, dockerConfigPath } from "./dockerConfig.js";
 export { formatScope, mergeScopes, parseScope, type Scope, scopesCover } from "./scope.js";
 export { TokenCache } from "./tokenCache.js";
 export { fetchToken, type Token } from "./tokenService.js";
-
-/**
- * The default sources, first match wins: the environment, then Docker's
- * config file with its credential helpers. Explicit credentials go first
- * when the caller has some (see `chainProviders`).
- */
-export function defaultCredentials(env: NodeJS.ProcessEnv = process.env): CredentialProvider {
-  return chainProviders(environmentCredentials(env), new DockerConfig(dockerConfigPath(env)));
-}

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { type Digest, digestOf, isDigest } from "./digest.js";
 import { ManifestInvalidError, SizeLimitError, UnsupportedError } from "./errors.js";
+import { MAX_MANIFEST_BYTES } from "./limits.js";
 import { baseMediaType, isIndexMediaType, isManifestMediaType, MediaType } from "./mediaTypes.js";
 
-/** The OCI distribution spec lets registries refuse manifests over 4 MiB; we refuse to read them. */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export { MAX_MANIFEST_BYTES };
 
 const digestSchema = z
   .string()

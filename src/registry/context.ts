@@ -1,6 +1,5 @@
 import type { RegkitError } from "../core/errors.js";
 import { ProtocolError } from "../core/errors.js";
-import { errorFromResponse } from "../core/ociErrors.js";
 import { discard, headerValue, readText } from "../transport/response.js";
 import type { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, HttpMethod, HttpRequest, HttpResponse, RequestBody } from "../transport/types.js";
@@ -157,6 +156,8 @@ export class RegistryContext {
         : await readText(response, MAX_ERROR_BODY).catch(() => undefined);
     if (body === undefined) await discard(response);
     const retryAfterMs = parseRetryAfter(headerValue(response, "retry-after"));
+    // The error-body schemas (zod) load only when there is an error to read.
+    const { errorFromResponse } = await import("../core/ociErrors.js");
     return errorFromResponse({
       operation: `${operation} on ${this.registry}`,
       status: response.status,

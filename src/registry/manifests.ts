@@ -7,7 +7,8 @@ import {
   parseDigest,
 } from "../core/digest.js";
 import { DigestMismatchError, InvalidInputError, ProtocolError } from "../core/errors.js";
-import { type Descriptor, MAX_MANIFEST_BYTES, type ParsedManifest, parseManifest } from "../core/manifest.js";
+import { MAX_MANIFEST_BYTES } from "../core/limits.js";
+import type { Descriptor, ParsedManifest } from "../core/manifest.js";
 import { baseMediaType, MANIFEST_ACCEPT } from "../core/mediaTypes.js";
 import { isValidTag } from "../core/reference.js";
 import { discard, headerValue, readBytes } from "../transport/response.js";
@@ -81,6 +82,8 @@ export class ManifestStore {
   /** Fetches and validates a manifest (image or index). */
   async get(reference: string, options: ManifestRequestOptions = {}): Promise<ParsedManifest> {
     const { descriptor, bytes } = await this.fetch(reference, options);
+    // The schemas (zod) load on the first parse: a HEAD-only command never pays for them.
+    const { parseManifest } = await import("../core/manifest.js");
     return parseManifest(bytes, descriptor.mediaType);
   }
 

@@ -1,6 +1,7 @@
 import { type Digest, digestAlgorithm, digestHex } from "../core/digest.js";
 import { isRegkitError, ProtocolError } from "../core/errors.js";
-import { type Descriptor, type ImageIndex, MAX_MANIFEST_BYTES, parseManifest } from "../core/manifest.js";
+import { MAX_MANIFEST_BYTES } from "../core/limits.js";
+import type { Descriptor, ImageIndex } from "../core/manifest.js";
 import { MediaType } from "../core/mediaTypes.js";
 import { headerValue, readBytes } from "../transport/response.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
@@ -62,7 +63,10 @@ export class Referrers {
             response.body.resume();
             return { items: [], next: undefined };
           }
-          const index = parseIndex(await readBytes(response, MAX_MANIFEST_BYTES, "referrers"), response);
+          const index = await parseIndex(
+            await readBytes(response, MAX_MANIFEST_BYTES, "referrers"),
+            response,
+          );
           const filtered = headerValue(response, "oci-filters-applied")?.includes("artifactType") ?? false;
           const next = nextLinkOf(response);
           return {
@@ -119,7 +123,12 @@ export class Referrers {
   }
 }
 
-function parseIndex(bytes: Buffer, response: { headers: Record<string, unknown> }): ImageIndex {
+async function parseIndex(
+  bytes: Buffer,
+  response: { headers: Record<string, unknown> },
+): Promise<ImageIndex> {
+  // Loaded on first use, like every manifest parse on the registry's paths.
+  const { parseManifest } = await import("../core/manifest.js");
   const contentType =
     typeof response.headers["content-type"] === "string" ? response.headers["content-type"] : undefined;
   const parsed = parseManifest(bytes, contentType ?? MediaType.OciIndex);

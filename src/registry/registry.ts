@@ -1,7 +1,7 @@
 import type { MeterProvider, TracerProvider } from "@opentelemetry/api";
 import { type AuthOptions, authMiddleware } from "../auth/authMiddleware.js";
 import type { CredentialProvider } from "../auth/credentials.js";
-import { defaultCredentials } from "../auth/index.js";
+import { defaultCredentials } from "../auth/defaultCredentials.js";
 import type { TokenCache } from "../auth/tokenCache.js";
 import { ConfigurationError, InvalidInputError, InvalidReferenceError, truncate } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";

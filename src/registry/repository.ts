@@ -1,5 +1,5 @@
 import { ProtocolError } from "../core/errors.js";
-import { artifactTypeOf, type Descriptor, type ParsedManifest, parseManifest } from "../core/manifest.js";
+import type { Descriptor, ParsedManifest } from "../core/manifest.js";
 import { type Platform, selectPlatform } from "../core/platform.js";
 import { readJson } from "../transport/response.js";
 import { BlobStore } from "./blobs.js";
@@ -70,6 +70,8 @@ export class Repository {
    * updated too, as OCI distribution 1.1 asks of clients.
    */
   async pushManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<PushedManifest> {
+    // The schemas (zod) load on the first parse: commands that only HEAD never pay for them.
+    const { artifactTypeOf, parseManifest } = await import("../core/manifest.js");
     const parsed = parseManifest(bytes, mediaType);
     const pushed = await this.manifests.put(reference, bytes, mediaType);
     const subject = parsed.manifest.subject;

@@ -14,6 +14,7 @@ import {
   generateImage,
   generateIndex,
   seededBytes,
+  writeLargeImageLayout,
   writeOciLayout,
 } from "./images.js";
 
@@ -185,5 +186,42 @@ describe("writeOciLayout", () => {
     for (const name of names) {
       expect(digestOf(await readFile(join(dir, "blobs", "sha256", name)))).toBe(`sha256:${name}`);
     }
+  });
+});
+
+describe("writeLargeImageLayout", () => {
+  let dir: string;
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("streams a one-layer image whose digests, diff_id and content are those of the seeded data", async () => {
+    dir = await mkdtemp(join(tmpdir(), "regkit-large-"));
+    const size = 3 * (1 << 20) + 123; // not a multiple of the generator's chunk
+    const { manifest, layer } = await writeLargeImageLayout(dir, { seed: "big", layerSize: size, tag: "v1" });
+    const blob = (digest: string) => readFile(join(dir, "blobs", "sha256", digest.slice("sha256:".length)));
+    const gz = await blob(layer.digest);
+    expect(digestOf(gz)).toBe(layer.digest);
+    expect(gz.byteLength).toBe(layer.size);
+    expect(gz[9]).toBe(255);
+    const tar = gunzipSync(gz);
+    expect(await tarEntries(tar)).toEqual([
+      { name: "layer0/data.bin", size, sha: digestOf(seededBytes("big/layer/0", size)) },
+    ]);
+    const parsed = parseManifest(await blob(manifest.digest), manifest.mediaType);
+    if (parsed.kind !== "image") throw new Error("expected an image manifest");
+    expect(parsed.manifest.layers).toEqual([
+      { mediaType: layer.mediaType, digest: layer.digest, size: layer.size },
+    ]);
+    const config = JSON.parse((await blob(parsed.manifest.config.digest)).toString("utf8"));
+    expect(config.rootfs.diff_ids).toEqual([digestOf(tar)]);
+    const index = JSON.parse(await readFile(join(dir, "index.json"), "utf8"));
+    expect(index.manifests[0]).toMatchObject({
+      digest: manifest.digest,
+      annotations: { "org.opencontainers.image.ref.name": "v1" },
+    });
+    expect((await readdir(join(dir, "blobs", "sha256"))).sort()).toEqual(
+      [layer.digest, manifest.digest, parsed.manifest.config.digest].map((d) => d.slice(7)).sort(),
+    );
   });
 });

@@ -4,9 +4,12 @@
  * types, single images or multi-platform indexes. Same seed, same digests.
  */
 import { createCipheriv, createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip, gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 import { type Digest, digestHex, digestOf } from "../core/digest.js";
 import { MediaType } from "../core/mediaTypes.js";
@@ -111,6 +114,16 @@ export async function generateImage(options: ImageOptions): Promise<GeneratedIma
     diffIds.push(digestOf(tar));
     layers.push(blob(docker ? MediaType.DockerLayerGzip : MediaType.OciLayerGzip, gzipLayer(tar)));
   }
+  return { ...configAndManifest(layers, diffIds, platform, docker), layers, platform };
+}
+
+/** The config (with the layers' diff_ids) and the manifest naming it and the layers. */
+function configAndManifest(
+  layers: Array<Omit<GeneratedBlob, "bytes">>,
+  diffIds: string[],
+  platform: GeneratedPlatform,
+  docker: boolean,
+): { config: GeneratedBlob; manifest: GeneratedBlob } {
   const configJson = {
     architecture: platform.architecture,
     os: platform.os,
@@ -131,7 +144,7 @@ export async function generateImage(options: ImageOptions): Promise<GeneratedIma
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
   };
   const manifest = blob(manifestJson.mediaType, Buffer.from(JSON.stringify(manifestJson)));
-  return { manifest, config, layers, platform };
+  return { config, manifest };
 }
 
 export async function generateIndex(
@@ -178,7 +191,10 @@ export async function writeOciLayout(
   const blobsDir = join(dir, "blobs", "sha256");
   await mkdir(blobsDir, { recursive: true });
   for (const b of allBlobs(content)) await writeFile(join(blobsDir, digestHex(b.digest)), b.bytes);
-  const root = "index" in content ? content.index : content.manifest;
+  await writeLayoutIndex(dir, "index" in content ? content.index : content.manifest, tag);
+}
+
+async function writeLayoutIndex(dir: string, root: Omit<GeneratedBlob, "bytes">, tag: string): Promise<void> {
   await writeFile(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   await writeFile(
     join(dir, "index.json"),
@@ -195,4 +211,84 @@ export async function writeOciLayout(
       ],
     }),
   );
+}
+
+const STREAM_CHUNK = 1 << 20;
+
+/**
+ * Writes an OCI layout of a one-layer image whose layer is too large to hold
+ * in memory (benchmarks of GiB layers): the seeded data is generated, tarred,
+ * gzipped (level 0: stored, so generation costs little CPU) and hashed as it
+ * streams to disk. Same seed and size, same digests.
+ */
+export async function writeLargeImageLayout(
+  dir: string,
+  options: { seed: string; layerSize: number; tag: string },
+): Promise<{ manifest: Omit<GeneratedBlob, "bytes">; layer: Omit<GeneratedBlob, "bytes"> }> {
+  const blobsDir = join(dir, "blobs", "sha256");
+  await mkdir(blobsDir, { recursive: true });
+  const key = createHash("sha256").update(`${options.seed}/layer/0`).digest();
+  const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
+  const zeros = Buffer.alloc(STREAM_CHUNK);
+  async function* data(): AsyncGenerator<Buffer> {
+    for (let left = options.layerSize; left > 0; left -= STREAM_CHUNK)
+      yield cipher.update(left >= STREAM_CHUNK ? zeros : zeros.subarray(0, left));
+  }
+  const archive = pack();
+  const entry = archive.entry({
+    name: "layer0/data.bin",
+    size: options.layerSize,
+    mtime: MTIME,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+  });
+  const tarHash = createHash("sha256");
+  const gzHash = createHash("sha256");
+  let gzSize = 0;
+  const temp = join(blobsDir, "layer.tmp");
+  const gzip = createGzip({ level: 0 });
+  let header = true;
+  await Promise.all([
+    pipeline(data(), entry).then(() => archive.finalize()),
+    pipeline(
+      archive,
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          tarHash.update(chunk);
+          callback(null, chunk);
+        },
+      }),
+      gzip,
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          if (header) {
+            // Same pinned OS byte as gzipLayer, for machine-independent digests.
+            chunk[GZIP_OS_OFFSET] = GZIP_OS_UNKNOWN;
+            header = false;
+          }
+          gzHash.update(chunk);
+          gzSize += chunk.byteLength;
+          callback(null, chunk);
+        },
+      }),
+      createWriteStream(temp),
+    ),
+  ]);
+  const layer = {
+    mediaType: MediaType.OciLayerGzip,
+    digest: `sha256:${gzHash.digest("hex")}` as Digest,
+    size: gzSize,
+  };
+  await rename(temp, join(blobsDir, digestHex(layer.digest)));
+  const platform = { os: "linux", architecture: "amd64" };
+  const { config, manifest } = configAndManifest(
+    [layer],
+    [`sha256:${tarHash.digest("hex")}`],
+    platform,
+    false,
+  );
+  for (const b of [config, manifest]) await writeFile(join(blobsDir, digestHex(b.digest)), b.bytes);
+  await writeLayoutIndex(dir, manifest, options.tag);
+  return { manifest, layer };
 }

@@ -15,6 +15,7 @@ import {
   writeJson,
   writeLine,
 } from "../context.js";
+import { keepYoungGenerationSmall } from "../transferMemory.js";
 
 function blobReference(text: string): Reference & { digest: Digest } {
   const ref = parseReference(text, { defaultTag: false });
@@ -32,6 +33,7 @@ export function registerBlob(program: Command, io: CliIo): void {
     .argument("<ref>", "REPO@DIGEST")
     .option("-o, --output <file>", "write to FILE; it appears only once the digest is verified")
     .action(async (refText: string, options: { output?: string }, command: Command) => {
+      keepYoungGenerationSmall();
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = blobReference(refText);
       await withRepository(globals, ref, async (repo) => {
@@ -75,6 +77,7 @@ export function registerBlob(program: Command, io: CliIo): void {
     .argument("<repo>", "repository")
     .option("--chunk-size <bytes>", "upload in PATCH chunks of this size (default 8 MiB)", (v) => Number(v))
     .action(async (repoText: string, options: { chunkSize?: number }, command: Command) => {
+      keepYoungGenerationSmall();
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { parseRepository } = await import("../../core/reference.js");
       const { registry: host, repository } = parseRepository(repoText);

@@ -3,6 +3,7 @@ import { parsePlatform } from "../../core/platform.js";
 import type { Registry } from "../../registry/registry.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
 import { progressLine } from "../progress.js";
+import { keepYoungGenerationSmall } from "../transferMemory.js";
 
 interface CopyFlags {
   allPlatforms?: boolean;
@@ -25,6 +26,7 @@ async function runCopy(
   to: string,
   flags: CopyFlags,
 ): Promise<void> {
+  keepYoungGenerationSmall();
   // Loaded on use: the copy engine and the stores stay out of other commands' start-up.
   const [{ copy }, { parseStoreReference }] = await Promise.all([
     import("../../copy/copy.js"),

@@ -1,0 +1,84 @@
+/**
+ * What a short command loads. `regkit digest` is a HEAD: its start-up is
+ * mostly module loading, so the packages it does not need (zod's schemas,
+ * pino, undici's fetch/WebSocket/cache code behind its index) must stay out.
+ * Observed with a module hook in the child process, not timed.
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Registry } from "../src/registry/registry.js";
+import { generateImage } from "../src/sim/images.js";
+import { startRegistryServer } from "../src/sim/server.js";
+
+const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
+
+// Lists every module URL the process loads, on stderr at exit.
+const HOOK = `data:text/javascript,${encodeURIComponent(`
+import module from "node:module";
+const loaded = [];
+module.registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify(loaded) + "\\n"));
+`)}`;
+
+function loadedBy(args: string[]): Promise<{ stdout: string; modules: string[] }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--import", HOOK, CLI, ...args],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`${error.message}\n${stderr}`));
+        const line = stderr.split("\n").find((l) => l.startsWith("LOADED "));
+        if (!line) return reject(new Error(`no module list on stderr: ${stderr}`));
+        resolve({ stdout, modules: JSON.parse(line.slice("LOADED ".length)) as string[] });
+      },
+    );
+  });
+}
+
+const fromPackage = (modules: string[], name: string) =>
+  modules.filter((url) => url.includes(`/node_modules/${name}/`));
+
+describe("regkit start-up", () => {
+  let host: string;
+  let stop: () => Promise<void>;
+  let digest: string;
+
+  beforeAll(async () => {
+    const server = await startRegistryServer({ port: 0 });
+    host = server.host;
+    stop = () => server.close();
+    const image = await generateImage({ seed: "startup", layers: 1 });
+    const registry = new Registry();
+    try {
+      const repo = registry.repository(host, "start/up");
+      for (const blob of [image.config, ...image.layers])
+        await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
+      await repo.manifests.put("v1", image.manifest.bytes, image.manifest.mediaType);
+    } finally {
+      await registry.close();
+    }
+    digest = image.manifest.digest;
+  });
+
+  afterAll(async () => {
+    await stop();
+  });
+
+  it("answers `digest` with a HEAD, loading neither zod nor pino nor undici's index", async () => {
+    const { stdout, modules } = await loadedBy(["digest", `${host}/start/up:v1`]);
+    expect(stdout.trim()).toBe(digest);
+    expect(fromPackage(modules, "zod")).toEqual([]);
+    expect(fromPackage(modules, "pino")).toEqual([]);
+    const undici = fromPackage(modules, "undici");
+    expect(undici.length).toBeGreaterThan(0);
+    expect(undici.filter((url) => url.endsWith("/node_modules/undici/index.js"))).toEqual([]);
+    expect(undici.filter((url) => url.includes("/lib/web/"))).toEqual([]);
+  });
+
+  it("loads zod once a manifest body has to be parsed", async () => {
+    const { modules } = await loadedBy(["digest", "--platform", "linux/amd64", `${host}/start/up:v1`]);
+    expect(fromPackage(modules, "zod").length).toBeGreaterThan(0);
+  });
+});
