@@ -256,12 +256,17 @@ try {
         await skopeoCopy(`docker://${a.host}/bench/big:v1`, `docker://${b.host}/skopeo-${r}/big:v1`),
         await counted(() => regkitCli(["copy", `${a.host}/bench/big:v1`, `${b.host}/regkit-${r}/big:v1`])),
       );
-    const full = await timed(() =>
-      copy(src("bench/image"), "v1", new OciLayoutStore(join(work, `full-${r}`)), "v1"),
-    );
-    const bareRun = await timed(() =>
-      copy(remote(bare, a.host, "bench/image"), "v1", new OciLayoutStore(join(work, `bare-${r}`)), "v1"),
-    );
+    // Alternated per round: whichever runs first pays for a colder page cache and heap.
+    const pullFull = () =>
+      timed(() => copy(src("bench/image"), "v1", new OciLayoutStore(join(work, `full-${r}`)), "v1"));
+    const pullBare = () =>
+      timed(() =>
+        copy(remote(bare, a.host, "bench/image"), "v1", new OciLayoutStore(join(work, `bare-${r}`)), "v1"),
+      );
+    const [full, bareRun] =
+      round % 2 === 0
+        ? [await pullFull(), await pullBare()]
+        : await pullBare().then(async (b) => [await pullFull(), b] as const);
     record("middleware chain: full vs bare (pull)", bareRun, full);
     // Pulled layouts are not needed again; keep the disk use of a run bounded.
     for (const dir of [
