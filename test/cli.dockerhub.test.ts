@@ -169,6 +169,34 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
     expect(elsewhere.stderr).toBe("regkit: no vulnerability source for 127.0.0.1:9 (supported: docker.io)\n");
   });
 
+  it("login docker.io stores credentials that the hub commands then use", async () => {
+    const login = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      const run = execFile(
+        process.execPath,
+        [CLI, "login", "docker.io", "-u", "alice", "--password-stdin"],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: dir,
+            DOCKER_CONFIG: join(dir, "docker-login"),
+            DOCKER_HUB_REGISTRY_URL: endpoints["dockerhub-registry"]!,
+          },
+        },
+        (error, stdout) => resolve({ code: error ? 1 : 0, stdout }),
+      );
+      run.stdin!.end(`${PASSWORD}\n`);
+    });
+    expect(login).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^Login Succeeded \(alice on docker\.io/),
+    });
+    const loggedIn = { DOCKER_CONFIG: join(dir, "docker-login") };
+    const status = await regkit(["auth", "status", "docker.io"], loggedIn);
+    expect(status.stdout).toMatch(/basic as alice from docker config/);
+    const get = JSON.parse((await regkit(["--json", "hub", "repo", "get", "alice/app"], loggedIn)).stdout);
+    expect(get.permissions).toEqual({ read: true, write: true, admin: true });
+  });
+
   it("deletes a tag and a repository with credentials; a wrong password is exit 4", async () => {
     const wrong = await regkit(["hub", "untag", "alice/app:v2"], { ...alice, DOCKER_HUB_PASSWORD: "nope" });
     expect(wrong.code).toBe(4);

@@ -188,6 +188,18 @@ describe("regkit CLI contract", () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it("stops quietly when the reader of its output goes away (| head)", async () => {
+    // `true` exits without reading: every write after that is EPIPE, which must not become a stack trace.
+    for (let i = 0; i < 3; i++) {
+      const { stderr } = await new Promise<{ stderr: string }>((resolve) =>
+        execFile("/bin/sh", ["-c", `"${process.execPath}" "${CLI}" --help | true`], (_error, _stdout, err) =>
+          resolve({ stderr: String(err) }),
+        ),
+      );
+      expect(stderr).toBe("");
+    }
+  });
+
   it("a blob whose bytes do not match exits 6 and leaves no file", async () => {
     const dir = await mkdtemp(join(tmpdir(), "regkit-cli-"));
     try {

@@ -24,15 +24,18 @@ export interface CliIo {
 export async function createRegistry(options: GlobalOptions): Promise<Registry> {
   const { Registry } = await import("../registry/registry.js");
   const logger = await createLogger(options.verbose);
-  // Docker Hub references follow DOCKER_HUB_REGISTRY_URL (a mirror, a proxy, the embedded fake).
-  const hubRegistry = process.env.DOCKER_HUB_REGISTRY_URL;
   return new Registry({
     insecureHosts: options.insecureRegistry ?? [],
-    ...(hubRegistry ? { endpoints: { "docker.io": hubRegistry } } : {}),
+    endpoints: endpointsFromEnvironment(),
     ...(logger ? { logger } : {}),
     ...(options.record ? { record: options.record } : {}),
     ...(options.replay ? { replay: options.replay } : {}),
   });
+}
+
+/** Docker Hub references follow DOCKER_HUB_REGISTRY_URL (a mirror, a proxy, the embedded fake). */
+export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return env.DOCKER_HUB_REGISTRY_URL ? { "docker.io": env.DOCKER_HUB_REGISTRY_URL } : {};
 }
 
 /** The logger for `-v`…`-vvv`; pino is loaded only when something will be logged. */

@@ -1,7 +1,13 @@
 import type { Command } from "commander";
 import { UsageError } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
-import { type CliIo, type GlobalOptions, writeJson, writeLine } from "../context.js";
+import {
+  type CliIo,
+  endpointsFromEnvironment,
+  type GlobalOptions,
+  writeJson,
+  writeLine,
+} from "../context.js";
 import { readSecret } from "../secretInput.js";
 
 /** `docker.io` and friends are one registry; everything else is used as written. */
@@ -37,6 +43,7 @@ export function registerLogin(program: Command, io: CliIo): void {
         const credential = basic(username, password);
         const client = new Registry({
           insecureHosts: globals.insecureRegistry ?? [],
+          endpoints: endpointsFromEnvironment(),
           credentials: staticCredentials({ [registry]: credential }, "login"),
         });
         try {
