@@ -197,6 +197,70 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
     expect(get.permissions).toEqual({ read: true, write: true, admin: true });
   });
 
+  it("a multi-platform pull plans around the budget: it fails before the first pull when too few are left", async () => {
+    const tight = spawn(
+      process.execPath,
+      [
+        CLI,
+        "--json",
+        "serve",
+        "--port",
+        "0",
+        "--providers",
+        "dockerhub",
+        "--users",
+        join(dir, "users.txt"),
+        "--pull-limit",
+        "2:10",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      const urls = JSON.parse(
+        await new Promise<string>((resolve) =>
+          tight.stdout!.once("data", (d: Buffer) => resolve(d.toString())),
+        ),
+      ) as Record<string, string>;
+      const three = await generateIndex({
+        seed: "cli-hub-three",
+        platforms: ["linux/amd64", "linux/arm64/v8", "linux/s390x"],
+        layerSize: 1024,
+      });
+      const registry = new Registry({
+        endpoints: { "docker.io": urls["dockerhub-registry"]! },
+        credentials: staticCredentials({ "docker.io": basic("alice", PASSWORD) }),
+      });
+      const repo = registry.repository("docker.io", "alice/multi");
+      for (const image of three.images) {
+        for (const blob of [image.config, ...image.layers])
+          await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
+        await repo.manifests.put(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
+      }
+      await repo.manifests.put("v1", three.index.bytes, three.index.mediaType);
+      await registry.close();
+      const env = {
+        DOCKER_HUB_URL: urls["dockerhub-api"]!,
+        DOCKER_HUB_REGISTRY_URL: urls["dockerhub-registry"]!,
+        DOCKER_HUB_AUTH_URL: urls["dockerhub-auth"]!,
+      };
+      const refused = await regkit(["pull", "docker.io/alice/multi:v1", join(dir, "multi")], env);
+      expect(refused.code).toBe(5);
+      expect(refused.stderr).toMatch(
+        /3 pulls needed, 2 of 2 left; refills by \d{4}-.*authenticate to raise the limit/,
+      );
+      // Nothing was spent: a single platform still fits.
+      const one = await regkit(
+        ["pull", "--platform", "linux/amd64", "docker.io/alice/multi:v1", join(dir, "multi")],
+        env,
+      );
+      expect(one.code).toBe(0);
+      const limit = JSON.parse((await regkit(["--json", "ratelimit", "alice/multi:v1"], env)).stdout);
+      expect(limit.remaining).toBe(1);
+    } finally {
+      tight.kill("SIGTERM");
+    }
+  });
+
   it("deletes a tag and a repository with credentials; a wrong password is exit 4", async () => {
     const wrong = await regkit(["hub", "untag", "alice/app:v2"], { ...alice, DOCKER_HUB_PASSWORD: "nope" });
     expect(wrong.code).toBe(4);

@@ -1,6 +1,7 @@
 import type { Digest } from "../core/digest.js";
 import { isRegkitError, RegkitError } from "../core/errors.js";
 import { type Descriptor, type ParsedManifest, parseManifest } from "../core/manifest.js";
+import { isIndexMediaType } from "../core/mediaTypes.js";
 import { type Platform, selectPlatform } from "../core/platform.js";
 import { isMounter, isReferrerLister, type Store } from "../store/store.js";
 import { Semaphore } from "./semaphore.js";
@@ -15,6 +16,12 @@ export interface CopyOptions {
   /** Blob transfers at once (default 4: two cores, and the registry needs CPU too). */
   concurrency?: number;
   onProgress?: (event: CopyProgress) => void;
+  /**
+   * Called with the image manifests of an index before any of them is
+   * fetched from the source: a caller can plan around a pull budget (Docker
+   * Hub counts each as a pull), waiting or failing before the first one.
+   */
+  beforeManifests?: (manifests: Descriptor[]) => Promise<void>;
 }
 
 export type CopyProgress =
@@ -117,6 +124,11 @@ class CopyRun {
       return this.node({ mediaType: child.mediaType, digest: child.digest, size: child.size }, tag, true);
     }
     if (parsed.kind === "index") {
+      const images = parsed.manifest.manifests.filter((child) => !isIndexMediaType(child.mediaType));
+      if (this.options.beforeManifests && images.length > 0) {
+        const plan = this.options.beforeManifests;
+        await side("source", `plan ${images.length} manifests`, () => plan(images));
+      }
       await Promise.all(
         parsed.manifest.manifests.map((child) =>
           this.node({ mediaType: child.mediaType, digest: child.digest, size: child.size }, undefined, false),

@@ -1,6 +1,8 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { parsePlatform } from "../../core/platform.js";
+import { providerOf } from "../../core/providers.js";
 import type { Registry } from "../../registry/registry.js";
+import type { Store } from "../../store/store.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
 import { progressLine } from "../progress.js";
 import { keepYoungGenerationSmall } from "../transferMemory.js";
@@ -46,12 +48,14 @@ async function runCopy(
     };
     process.once("SIGINT", interrupted);
     process.once("SIGTERM", interrupted);
+    const planner = await dockerHubPlanner(registry, source.store);
     const started = performance.now();
     const result = await copy(source.store, source.reference, destination.store, tag, {
       ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
       ...(flags.allPlatforms ? { allPlatforms: true } : {}),
       ...(flags.referrers ? { referrers: true } : {}),
       ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+      ...(planner ? { beforeManifests: planner } : {}),
       ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
     }).finally(() => {
       progress.done();
@@ -77,6 +81,19 @@ async function runCopy(
         `${result.manifests} manifests, ${seconds.toFixed(2)} s`,
     );
   });
+}
+
+/** From Docker Hub, a multi-platform copy plans its pulls around the budget before the first one. */
+async function dockerHubPlanner(registry: Registry, source: Store) {
+  const { RemoteStore } = await import("../../store/remoteStore.js");
+  if (!(source instanceof RemoteStore) || providerOf(source.repository.registry) !== "dockerhub")
+    return undefined;
+  const [{ pullPlanner }, { defaultCredentials }] = await Promise.all([
+    import("../../providers/dockerhub/pullLimit.js"),
+    import("../../auth/index.js"),
+  ]);
+  const authenticated = (await defaultCredentials().resolve({ registry: "docker.io" })) !== undefined;
+  return pullPlanner(registry, { authenticated });
 }
 
 export function registerCopy(program: Command, io: CliIo): void {

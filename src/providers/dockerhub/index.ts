@@ -29,7 +29,13 @@ export {
 export { HubApi, type ListRepositoriesOptions } from "./hubApi.js";
 export type { HubImage, HubRepository, HubScan, HubSearchResult, HubTag } from "./hubModel.js";
 export { type HubLogin, HubSession, type HubTokenState, jwtExpiry } from "./hubSession.js";
-export { type PullLimitStatus, planPulls, RATE_LIMIT_PREVIEW, readPullLimit } from "./pullLimit.js";
+export {
+  type PullLimitStatus,
+  planPulls,
+  pullPlanner,
+  RATE_LIMIT_PREVIEW,
+  readPullLimit,
+} from "./pullLimit.js";
 export { highestTag, pinReference, resolveTag, type SemverTag, semverTags } from "./tags.js";
 export {
   type DockerHubWebhookEvent,

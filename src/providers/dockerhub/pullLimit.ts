@@ -1,4 +1,6 @@
 import { RateLimitError } from "../../core/errors.js";
+import type { Descriptor } from "../../core/manifest.js";
+import { DOCKER_HUB } from "../../core/reference.js";
 import type { Registry } from "../../registry/registry.js";
 import type { RateLimitState } from "../../transport/rateLimit.js";
 
@@ -73,4 +75,23 @@ export async function planPulls(
     `Docker Hub pull limit: ${pulls} pulls needed, ${status.remaining} of ${status.limit} left; refills by ${refillsAt.toISOString()}${hint}`,
     { resetAt: refillsAt, retryAfterMs: Math.max(0, wait), provider: "dockerhub" },
   );
+}
+
+/**
+ * A `beforeManifests` hook for `copy()` from Docker Hub: before the images of
+ * an index are fetched (one pull each), checks the budget the last answers
+ * reported and waits or fails before the first pull.
+ */
+export function pullPlanner(
+  registry: Registry,
+  options: { authenticated: boolean; maxWaitMs?: number },
+): (manifests: Descriptor[]) => Promise<void> {
+  return async (manifests) => {
+    const origin = (await registry.context(DOCKER_HUB).baseUrl()).origin;
+    const state = registry.rateLimits.get(origin);
+    await planPulls(statusFrom(state, options.authenticated), manifests.length, {
+      ...(state?.resetAt ? { refillsAt: state.resetAt } : {}),
+      ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+    });
+  };
 }
