@@ -197,6 +197,44 @@ describe("regkit webhook serve", () => {
     }
   });
 
+  it("with --callback-host, posts the success callback to that host only", async () => {
+    const hits: Array<{ url: string; body: string }> = [];
+    const target = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => {
+        body += chunk;
+      });
+      req.on("end", () => {
+        hits.push({ url: req.url ?? "", body });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    try {
+      const origin = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+      const payload = { ...JSON.parse(example.toString("utf8")), callback_url: `${origin}/hook/1` };
+      const server = await serve("--callback", "--callback-host", origin);
+      expect((await post(server.url, Buffer.from(JSON.stringify(payload)))).status).toBe(200);
+      await until(() => hits.length === 1, "the callback");
+      expect(hits[0]!.url).toBe("/hook/1");
+      expect(JSON.parse(hits[0]!.body)).toMatchObject({ state: "success", context: "regkit" });
+      const bad = await new Promise<{ code: number; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [CLI, "webhook", "serve", "--provider", "dockerhub", "--callback-host", "http://example.com"],
+          (error, _stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }),
+        ),
+      );
+      expect(bad).toEqual({
+        code: 1,
+        stderr:
+          "regkit: callback allowlist entry http://example.com must use https (http only on loopback)\n",
+      });
+    } finally {
+      await new Promise<void>((resolve) => target.close(() => resolve()));
+    }
+  });
+
   it("refuses an unknown or missing provider and bad options as usage errors", async () => {
     const run = (...args: string[]) =>
       new Promise<{ code: number; stderr: string }>((resolve) => {

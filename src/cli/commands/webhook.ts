@@ -17,7 +17,7 @@ interface WebhookProvider<E extends WebhookEvent = WebhookEvent> {
   /** The stable JSON line printed (or piped to --exec) per event. */
   line(event: E): Record<string, string>;
   /** The legacy callback a payload asks for, when the provider has one. */
-  callback?(event: E, succeeded: boolean): Promise<void> | undefined;
+  callback?(event: E, succeeded: boolean, allow?: readonly string[]): Promise<void> | undefined;
 }
 
 // Loaded inside the action so other commands never pay for the receiver and the schemas.
@@ -30,14 +30,18 @@ const PROVIDERS = {
     const provider: WebhookProvider<DockerHubWebhookEvent> = {
       parser: dockerHubWebhookParser,
       line: dockerHubEventLine,
-      callback: (event, succeeded) =>
+      callback: (event, succeeded, allow) =>
         event.callbackUrl === undefined
           ? undefined
-          : sendDockerHubCallback(event.callbackUrl, {
-              state: succeeded ? "success" : "failure",
-              description: succeeded ? "received by regkit" : "regkit --exec command failed",
-              context: "regkit",
-            }),
+          : sendDockerHubCallback(
+              event.callbackUrl,
+              {
+                state: succeeded ? "success" : "failure",
+                description: succeeded ? "received by regkit" : "regkit --exec command failed",
+                context: "regkit",
+              },
+              allow ? { allow } : {},
+            ),
     };
     return provider;
   },
@@ -57,6 +61,7 @@ interface WebhookServeOptions {
   exec?: string;
   maxBody: number;
   callback?: boolean;
+  callbackHost?: string[];
   execTimeout: number;
   maxPending: number;
 }
@@ -166,6 +171,11 @@ export function registerWebhook(program: Command, io: CliIo): void {
     .option("--exec <command>", "run COMMAND (via /bin/sh -c) per event with the event JSON on stdin")
     .option("--max-body <bytes>", "largest accepted body", parseBytes, 1024 * 1024)
     .option("--callback", "post the legacy success callback to an allowlisted callback_url")
+    .option(
+      "--callback-host <host>",
+      "allow callbacks to this host or origin instead of registry.hub.docker.com (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--exec-timeout <seconds>", "stop an --exec command after this long", parseCount, 60)
     .option(
       "--max-pending <n>",
@@ -176,6 +186,11 @@ export function registerWebhook(program: Command, io: CliIo): void {
     .action(async (options: WebhookServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const secret = await resolveSecret(options);
+      if (options.callbackHost) {
+        // A bad entry is a usage error now, not a failed callback per event later.
+        const { allowedOrigin } = await import("../../providers/dockerhub/callback.js");
+        for (const entry of options.callbackHost) allowedOrigin(entry);
+      }
       const [{ WebhookReceiver }, provider] = await Promise.all([
         import("../../providers/webhooks/receiver.js"),
         PROVIDERS[options.provider](),
@@ -210,7 +225,7 @@ export function registerWebhook(program: Command, io: CliIo): void {
           : true;
         if (!options.exec) io.stdout.write(`${line}\n`);
         if (options.callback) {
-          await provider.callback?.(event, succeeded)?.catch((error: unknown) => {
+          await provider.callback?.(event, succeeded, options.callbackHost)?.catch((error: unknown) => {
             io.stderr.write(`regkit: webhook callback: ${error instanceof Error ? error.message : error}\n`);
           });
         }

@@ -35,7 +35,8 @@ export interface CallbackOptions {
 export const DEFAULT_CALLBACK_HOSTS: readonly string[] = ["registry.hub.docker.com"];
 const DEFAULT_TIMEOUT_MS = 5000;
 
-function allowedOrigin(entry: string): string {
+/** The origin an allowlist entry stands for; ConfigurationError for one that is not a host or is plain HTTP off loopback. */
+export function allowedOrigin(entry: string): string {
   const url = URL.parse(entry.includes("://") ? entry : `https://${entry}`);
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
     throw new ConfigurationError(`callback allowlist entry ${JSON.stringify(truncate(entry))} is not a host`);
