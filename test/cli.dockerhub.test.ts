@@ -261,6 +261,72 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
     }
   });
 
+  it("serve --webhook delivers Docker Hub's push webhook to regkit webhook serve", async () => {
+    const receiver = spawn(process.execPath, [
+      CLI,
+      "webhook",
+      "serve",
+      "--provider",
+      "dockerhub",
+      "--port",
+      "0",
+    ]);
+    const hub = { child: undefined as ChildProcess | undefined };
+    try {
+      const url = await new Promise<string>((resolve) =>
+        receiver.stderr.on("data", (d: Buffer) => {
+          const match = /^webhook (\S+)$/m.exec(d.toString());
+          if (match) resolve(match[1]!);
+        }),
+      );
+      hub.child = spawn(
+        process.execPath,
+        [
+          CLI,
+          "--json",
+          "serve",
+          "--port",
+          "0",
+          "--providers",
+          "dockerhub",
+          "--users",
+          join(dir, "users.txt"),
+          "--webhook",
+          url,
+        ],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      const urls = JSON.parse(
+        await new Promise<string>((resolve) =>
+          hub.child!.stdout!.once("data", (d: Buffer) => resolve(d.toString())),
+        ),
+      ) as Record<string, string>;
+      const line = new Promise<string>((resolve) =>
+        receiver.stdout.once("data", (d: Buffer) => resolve(d.toString())),
+      );
+      const registry = new Registry({
+        endpoints: { "docker.io": urls["dockerhub-registry"]! },
+        credentials: staticCredentials({ "docker.io": basic("alice", PASSWORD) }),
+      });
+      const repo = registry.repository("docker.io", "alice/hooked");
+      const image = content.images[0]!;
+      for (const blob of [image.config, ...image.layers])
+        await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
+      await repo.manifests.put("v9", image.manifest.bytes, image.manifest.mediaType);
+      await registry.close();
+      expect(JSON.parse(await line)).toMatchObject({
+        provider: "dockerhub",
+        type: "push",
+        repository: "alice/hooked",
+        tag: "v9",
+        pusher: "alice",
+      });
+    } finally {
+      hub.child?.kill("SIGTERM");
+      receiver.kill("SIGTERM");
+    }
+  });
+
   it("deletes a tag and a repository with credentials; a wrong password is exit 4", async () => {
     const wrong = await regkit(["hub", "untag", "alice/app:v2"], { ...alice, DOCKER_HUB_PASSWORD: "nope" });
     expect(wrong.code).toBe(4);

@@ -725,3 +725,57 @@ describe("Docker Hub telemetry", () => {
     await tracerProvider.shutdown();
   });
 });
+
+describe("Docker Hub webhooks from the fake", () => {
+  it("a push and a Hub API tag delete reach a signed receiver as typed events", async () => {
+    const { WebhookReceiver } = await import("../src/providers/webhooks/receiver.js");
+    const { dockerHubWebhookParser } = await import("../src/providers/dockerhub/webhook.js");
+    const { SecretString } = await import("../src/core/secret.js");
+    const receiver = new WebhookReceiver({
+      parser: dockerHubWebhookParser,
+      secret: new SecretString("relay-secret"),
+    });
+    const url = await receiver.listen();
+    const events = receiver.events();
+    const hooked = dockerHubFake({
+      webhooks: [{ url, secret: "relay-secret" }, { url: "http://127.0.0.1:9/unreachable" }],
+    });
+    const hubServer = await startRegistryServer({ users: new Users(ACCOUNTS), providers: [hooked] });
+    try {
+      const config = await loadDockerHubConfig({
+        env: {
+          DOCKER_HUB_URL: `${hubServer.url}/hub`,
+          DOCKER_HUB_REGISTRY_URL: hubServer.url,
+          DOCKER_HUB_AUTH_URL: hubServer.url,
+        },
+        file: join(work, "empty.yaml"),
+      });
+      const client = new DockerHub(config, {
+        credentials: staticCredentials({ "docker.io": basic("alice", ACCOUNTS.alice) }),
+        login: { username: "alice", secret: new SecretString(ACCOUNTS.alice), source: "test" },
+      });
+      open.push(client);
+      await pushImage(client.repository("alice/hooked"), alpine, "v1");
+      await client.api.deleteTag("alice/hooked", "v1");
+      const iterator = events[Symbol.asyncIterator]();
+      const push = (await iterator.next()).value;
+      const deletion = (await iterator.next()).value;
+      expect(push).toMatchObject({ type: "push", repository: "alice/hooked", tag: "v1", pusher: "alice" });
+      expect(push.pushedAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
+      expect(deletion).toMatchObject({
+        type: "delete",
+        repository: "alice/hooked",
+        tag: "v1",
+        deleter: "alice",
+      });
+      await hooked.webhooks.settled();
+      // Deliveries are fire-and-forget: the unreachable URL is recorded and did not fail the push.
+      expect(hooked.webhooks.deliveries.filter((d) => d.status === 200)).toHaveLength(2);
+      expect(hooked.webhooks.deliveries.filter((d) => d.error)).toHaveLength(2);
+      expect(receiver.stats).toEqual({ accepted: 2, rejected: 0 });
+    } finally {
+      await receiver.close();
+      await hubServer.close();
+    }
+  });
+});

@@ -21,12 +21,15 @@ export interface ProviderFake {
 export interface ProviderFakeSettings {
   /** Registry pull budget: anonymous and authenticated pulls per window (Docker Hub). */
   pullLimits?: { anonymous?: number; authenticated?: number };
+  /** Where the fakes deliver their webhooks, signed with `secret` when one is given. */
+  webhooks?: Array<{ url: string; secret?: string }>;
 }
 
 export const PROVIDER_FAKES: Record<string, (settings: ProviderFakeSettings) => Promise<ProviderFake>> = {
   dockerhub: async (settings) =>
     (await import("./dockerhub/fake.js")).dockerHubFake({
       ...(settings.pullLimits ? { pullLimits: settings.pullLimits } : {}),
+      ...(settings.webhooks ? { webhooks: settings.webhooks } : {}),
     }),
 };
 

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../../core/errors.js";
 import { type CliIo, type GlobalOptions, writeLine } from "../context.js";
@@ -19,6 +20,8 @@ interface ServeOptions {
   faults?: string;
   faultSeed: number;
   pullLimit?: { anonymous: number; authenticated: number };
+  webhook?: string[];
+  webhookSecretFile?: string;
 }
 
 function parsePullLimit(value: string): { anonymous: number; authenticated: number } {
@@ -48,6 +51,15 @@ export function registerServe(program: Command, io: CliIo): void {
       "Docker Hub fake: pulls per 6 h for anonymous[:authenticated] callers (default 100:200)",
       parsePullLimit,
     )
+    .option(
+      "--webhook <url>",
+      "provider fakes POST their webhooks (Docker Hub: tag pushed, tag deleted) to URL (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--webhook-secret-file <file>",
+      "sign those deliveries with X-Hub-Signature-256 using this secret",
+    )
     .option("--fault-seed <n>", "seed for probabilistic faults", (v) => Number.parseInt(v, 10), 1)
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
@@ -63,12 +75,22 @@ export function registerServe(program: Command, io: CliIo): void {
           import("../../sim/fileStorage.js"),
           import("../../sim/providers.js"),
         ]);
+      for (const url of options.webhook ?? []) {
+        if (!URL.canParse(url) || !/^https?:/.test(url))
+          throw new UsageError(`--webhook needs an http(s) URL, got ${JSON.stringify(url)}`);
+      }
+      const secret = options.webhookSecretFile
+        ? { secret: (await readFile(options.webhookSecretFile, "utf8")).replace(/\r?\n$/, "") }
+        : {};
       const providers = await loadProviderFakes(
         (options.providers ?? "")
           .split(",")
           .map((p) => p.trim())
           .filter(Boolean),
-        options.pullLimit ? { pullLimits: options.pullLimit } : {},
+        {
+          ...(options.pullLimit ? { pullLimits: options.pullLimit } : {}),
+          ...(options.webhook ? { webhooks: options.webhook.map((url) => ({ url, ...secret })) } : {}),
+        },
       );
       const faults = options.faults
         ? { rules: parseFaults(options.faults), seed: options.faultSeed }

@@ -11,6 +11,7 @@ import { HubJwt } from "./hubJwt.js";
 import { PullLimiter, type PullLimits } from "./pullLimit.js";
 import { mountHubRepositories } from "./repositoryRoutes.js";
 import { type ScanOverview, unscanned } from "./scans.js";
+import { WebhookSender, type WebhookTarget } from "./webhooks.js";
 
 export interface DockerHubFakeOptions {
   /** Pull budget of the registry (default 100 anonymous, 200 authenticated per 6 h). */
@@ -23,6 +24,8 @@ export interface DockerHubFakeOptions {
   twoFactorUsers?: string[];
   /** Repositories (`namespace/name`) that start private. */
   privateRepositories?: string[];
+  /** URLs that receive Docker Hub's push webhook (and regkit's delete extension). */
+  webhooks?: WebhookTarget[];
   /** Personal access tokens to create at start: username → token secrets. */
   accessTokens?: Record<string, string[]>;
 }
@@ -39,6 +42,8 @@ export class DockerHubFake implements ProviderFake {
   readonly id = "dockerhub";
   readonly endpoints = { "dockerhub-api": "/hub", "dockerhub-registry": "", "dockerhub-auth": "" };
   readonly jwt: HubJwt;
+  /** Webhook deliveries to the configured URLs. */
+  readonly webhooks: WebhookSender;
   readonly #options: DockerHubFakeOptions;
   readonly #scans = new Map<Digest, ScanOverview>();
   readonly #api = new Map<string, { count: number; resetAt: number }>();
@@ -51,6 +56,7 @@ export class DockerHubFake implements ProviderFake {
   constructor(options: DockerHubFakeOptions = {}) {
     this.#options = options;
     this.jwt = new HubJwt(options.jwtTtlSeconds ?? 600);
+    this.webhooks = new WebhookSender(options.webhooks ?? []);
   }
 
   configure(options: RegistryAppOptions): RegistryAppOptions {
@@ -101,8 +107,11 @@ export class DockerHubFake implements ProviderFake {
       const match = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(new URL(c.req.url).pathname);
       if (c.req.method !== "PUT" || c.res.status !== 201 || !match) return;
       const reference = decodeURIComponent(match[2]!);
-      if (!isDigest(reference))
-        this.catalog.pushed(decodeURIComponent(match[1]!), reference, this.pulls.identify(c).user);
+      if (isDigest(reference)) return;
+      const name = decodeURIComponent(match[1]!);
+      const pusher = this.pulls.identify(c).user;
+      this.catalog.pushed(name, reference, pusher);
+      this.webhooks.pushed(name, reference, pusher ?? "anonymous", this.catalog.meta(name));
     });
     const hub = new Hono();
     hub.use("*", (c, next) => this.#apiRateLimit(c, next));
@@ -117,6 +126,7 @@ export class DockerHubFake implements ProviderFake {
       loggedIn: () => {
         this.logins++;
       },
+      tagDeleted: (name, tag, user) => this.webhooks.deleted(name, tag, user, this.#catalog!.meta(name)),
     };
     mountHubAuth(hub, context);
     mountHubRepositories(hub, context);

@@ -20,6 +20,8 @@ export interface HubFakeContext {
   /** The caller, or the 401 answer for a bad token. */
   caller(c: Context): Caller | Response;
   loggedIn(): void;
+  /** A tag was deleted through the Hub API (webhooks). */
+  tagDeleted(name: string, tag: string, user: string): void;
 }
 
 export async function jsonBody(c: Context): Promise<Record<string, unknown> | undefined> {

@@ -122,6 +122,7 @@ export function mountHubRepositories(hub: Hono, ctx: HubFakeContext): void {
     const tag = c.req.param("tag") ?? "";
     if (!isValidTag(tag) || !(await ctx.sim.storage.deleteTag(found.name, tag)))
       return dockerHubError(c, 404, "tag not found");
+    ctx.tagDeleted(found.name, tag, found.caller.user ?? "anonymous");
     return c.body(null, 204);
   };
   hub.delete("/v2/repositories/:namespace/:repository/tags/:tag", deleteTag);
