@@ -779,3 +779,42 @@ describe("Docker Hub webhooks from the fake", () => {
     }
   });
 });
+
+describe("skopeo against the Docker Hub fake", () => {
+  it("pushes to its own namespace with a PAT, pulls public repositories anonymously, and is refused a private one", async () => {
+    const { skopeoCopy, skopeoInspectRaw } = await import("./support/skopeo.js");
+    const { writeOciLayout } = await import("../src/sim/images.js");
+    const layout = join(work, "skopeo-layout");
+    await writeOciLayout(layout, app, "v1");
+    fake.accessTokens.create(
+      "alice",
+      { token_label: "skopeo", scopes: ["repo:write"] },
+      { ip: "", ua: "" },
+      "dckr_pat_skopeo",
+    );
+    const host = server.host;
+    await skopeoCopy(`oci:${layout}:v1`, `docker://${host}/alice/from-skopeo:v1`, [
+      "--all",
+      "--dest-creds",
+      "alice:dckr_pat_skopeo",
+    ]);
+    // Anonymous pull of a public repository, as on Docker Hub.
+    expect((await skopeoInspectRaw(`docker://${host}/alice/from-skopeo:v1`)).equals(app.index.bytes)).toBe(
+      true,
+    );
+    // The Hub API sees what skopeo pushed, with the pusher.
+    const tag = await (await asAlice()).api.tag("alice/from-skopeo", "v1");
+    expect(tag).toMatchObject({ digest: app.index.digest, lastUpdater: "alice" });
+    // A private repository is refused anonymously, and pushing into someone else's namespace too.
+    await expect(skopeoInspectRaw(`docker://${host}/alice/secret:v1`)).rejects.toThrow(
+      /unauthorized|denied|authentication required/i,
+    );
+    await expect(
+      skopeoCopy(`oci:${layout}:v1`, `docker://${host}/library/intruder:v1`, [
+        "--all",
+        "--dest-creds",
+        "alice:dckr_pat_skopeo",
+      ]),
+    ).rejects.toThrow(/denied|unauthorized|authentication required/i);
+  });
+});
