@@ -132,6 +132,19 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
     expect(search.stdout).toMatch(/^alice\/app\t/);
   });
 
+  it("hub repo create --private makes a repository only its owner sees", async () => {
+    const created = await regkit(
+      ["hub", "repo", "create", "--private", "--description", "vault", "alice/vault"],
+      alice,
+    );
+    expect(created).toMatchObject({ code: 0, stdout: "created alice/vault (private)\n" });
+    expect((await regkit(["hub", "repo", "get", "alice/vault"])).code).toBe(4);
+    expect((await regkit(["hub", "repo", "get", "alice/vault"], alice)).stdout).toMatch(
+      /visibility: +private/,
+    );
+    expect((await regkit(["hub", "repo", "delete", "alice/vault"], alice)).code).toBe(0);
+  });
+
   it("generic commands reach docker.io references through DOCKER_HUB_REGISTRY_URL", async () => {
     const digest = await regkit(["digest", "docker.io/alice/app:v1"]);
     expect(digest).toMatchObject({ code: 0, stdout: `${content.index.digest}\n` });

@@ -409,6 +409,34 @@ describe("Docker Hub §11.1 acceptance criteria", () => {
   });
 });
 
+describe("Docker Hub repository creation", () => {
+  it("creates a private repository through the documented POST; others cannot see it", async () => {
+    const client = await asAlice();
+    const created = await client.api.createRepository("alice/vault", {
+      isPrivate: true,
+      description: "secrets",
+    });
+    expect(created).toMatchObject({ repository: "alice/vault", isPrivate: true, description: "secrets" });
+    await expect(client.api.createRepository("alice/vault")).rejects.toMatchObject({ status: 409 });
+    await pushImage(client.repository("alice/vault"), alpine, "v1");
+    const anonymous = await hub();
+    await expect(anonymous.api.repository("alice/vault")).rejects.toMatchObject({
+      category: "authorization",
+    });
+    await expect(anonymous.repository("alice/vault").manifests.get("v1")).rejects.toMatchObject({
+      category: "authentication",
+    });
+    await expect(anonymous.api.createRepository("alice/other")).rejects.toMatchObject({
+      category: "authentication",
+    });
+    await expect(client.api.createRepository("library/mine")).rejects.toMatchObject({
+      category: "authorization",
+    });
+    await client.api.deleteRepository("alice/vault");
+    await expect(client.api.repository("alice/vault")).rejects.toMatchObject({ category: "not-found" });
+  });
+});
+
 describe("Docker Hub rate-limit exhaustion", () => {
   it("fails with the reset time and the hint to authenticate, without wasted requests", async () => {
     const tight = dockerHubFake({ pullLimits: { anonymous: 2 } });

@@ -131,6 +131,23 @@ export function registerHub(program: Command, io: CliIo): void {
       });
     });
   repo
+    .command("create")
+    .description("create a repository, public or private (needs credentials)")
+    .argument("<repo>", "NAMESPACE/NAME")
+    .option("--private", "only you (and your organisation) can see and pull it")
+    .option("--description <text>", "short description (at most 100 characters)")
+    .action(async (text: string, options: { private?: boolean; description?: string }, command: Command) => {
+      const name = hubRepository(text);
+      const created = await withDockerHub(command, (client) =>
+        client.api.createRepository(name, {
+          isPrivate: options.private ?? false,
+          ...(options.description !== undefined ? { description: options.description } : {}),
+        }),
+      );
+      if (command.optsWithGlobals<GlobalOptions>().json) writeJson(io, created);
+      else writeLine(io, `created ${created.repository} (${created.isPrivate ? "private" : "public"})`);
+    });
+  repo
     .command("delete")
     .description("delete a repository and every image in it (needs credentials)")
     .argument("<repo>", "NAMESPACE/NAME")

@@ -105,6 +105,43 @@ export class HubApi {
     );
   }
 
+  /**
+   * Creates a repository (documented `POST /v2/namespaces/NS/repositories`);
+   * a push creates public ones implicitly, this is how a private one starts.
+   */
+  async createRepository(
+    repository: string,
+    options: { isPrivate?: boolean; description?: string; fullDescription?: string } = {},
+  ): Promise<HubRepository> {
+    const { namespace, name } = parseDockerHubRepository(repository);
+    if ((options.description?.length ?? 0) > 100)
+      throw new InvalidInputError("a Docker Hub description has at most 100 characters", {
+        provider: "dockerhub",
+      });
+    return this.#telemetry.operation("docker.io", "repo.create", { namespace, repository: name }, async () =>
+      toRepository(
+        await this.#json(
+          {
+            method: "POST",
+            path: `v2/namespaces/${namespace}/repositories`,
+            body: {
+              name,
+              namespace,
+              registry: "docker.io",
+              is_private: options.isPrivate ?? false,
+              ...(options.description !== undefined ? { description: options.description } : {}),
+              ...(options.fullDescription !== undefined ? { full_description: options.fullDescription } : {}),
+            },
+            expect: [200, 201],
+            operation: `create repository ${repository}`,
+            auth: "required",
+          },
+          repositoryInfoSchema,
+        ),
+      ),
+    );
+  }
+
   /** Public repositories matching a query (Docker Hub's undocumented `/v2/search/repositories`). */
   search(query: string, options: { pageSize?: number } = {}): AsyncIterable<HubSearchResult> {
     if (!query.trim())
