@@ -1,9 +1,9 @@
-import { AuthenticationError, isRegkitError } from "../../core/errors.js";
-import { errorFromResponse } from "../../core/ociErrors.js";
+import { AuthenticationError, ProtocolError } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
 import type { Telemetry } from "../../registry/telemetry.js";
 import { readText } from "../../transport/response.js";
 import type { Handler } from "../../transport/types.js";
+import { hubErrorFromBody, hubMessage, parseObject } from "./hubErrors.js";
 
 /** Who logs in to the Hub API, and where the secret came from (never the secret in messages). */
 export interface HubLogin {
@@ -138,48 +138,18 @@ export class HubSession {
       this.#token = { value: new SecretString(body.access_token), expiresAt };
       return this.#token;
     }
-    const detail =
-      typeof body?.detail === "string"
-        ? body.detail
-        : typeof body?.message === "string"
-          ? body.message
-          : undefined;
-    if (response.status === 401) {
-      const twoFactor =
-        typeof body?.login_2fa_token === "string" ||
-        /two-factor|2fa|secondary authentication|mfa/i.test(detail ?? "");
-      throw new AuthenticationError(
-        twoFactor
-          ? `Docker Hub login as ${who.username} needs a second factor: use a personal access token instead of the password (credentials from ${who.source})`
-          : `Docker Hub login as ${who.username} failed: ${detail ?? "incorrect credentials"} (credentials from ${who.source})`,
-        { status: 401, provider: "dockerhub", code: twoFactor ? "TWO_FACTOR_REQUIRED" : "UNAUTHORIZED" },
-      );
-    }
-    const error = errorFromResponse({
-      operation: "Docker Hub login",
-      status: response.status,
-      ...(detail ? { message: detail } : {}),
-      provider: "dockerhub",
-    });
-    // A 200 without a token is the server's fault, not the user's.
-    throw isRegkitError(error) && response.status === 200
-      ? errorFromResponse({
-          operation: "Docker Hub login",
-          status: 502,
-          message: "answer without access_token",
-          provider: "dockerhub",
-        })
-      : error;
-  }
-}
-
-export function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
+    if (response.status === 200)
+      throw new ProtocolError("Docker Hub login: answer without access_token", { provider: "dockerhub" });
+    if (response.status !== 401) throw hubErrorFromBody(response.status, body, "login");
+    const detail = hubMessage(body);
+    const twoFactor =
+      typeof body?.login_2fa_token === "string" ||
+      /two-factor|2fa|secondary authentication|mfa/i.test(detail ?? "");
+    throw new AuthenticationError(
+      twoFactor
+        ? `Docker Hub login as ${who.username} needs a second factor: use a personal access token instead of the password (credentials from ${who.source})`
+        : `Docker Hub login as ${who.username} failed: ${detail ?? "incorrect credentials"} (credentials from ${who.source})`,
+      { status: 401, provider: "dockerhub", code: twoFactor ? "TWO_FACTOR_REQUIRED" : "UNAUTHORIZED" },
+    );
   }
 }

@@ -1,11 +1,10 @@
 import type { CredentialProvider } from "../../auth/credentials.js";
-import { defaultCredentials } from "../../auth/index.js";
+import { basic, chainProviders, defaultCredentials, staticCredentials } from "../../auth/index.js";
 import { AuthorizationError, InvalidInputError, isRegkitError } from "../../core/errors.js";
 import { isIndexMediaType } from "../../core/mediaTypes.js";
 import { type Platform, parsePlatform } from "../../core/platform.js";
 import { providerOf } from "../../core/providers.js";
 import { DOCKER_HUB, parseReference, parseRepository, referenceTarget } from "../../core/reference.js";
-import { SecretString } from "../../core/secret.js";
 import { Registry, type RegistryOptions } from "../../registry/registry.js";
 import type { Repository } from "../../registry/repository.js";
 import type { ProviderInfo } from "../provider.js";
@@ -200,18 +199,11 @@ export class DockerHub {
 
 /** Environment (per the config) first, then Docker's config file and credential helpers. */
 function hubCredentials(config: DockerHubConfig): CredentialProvider {
-  const fallback = defaultCredentials();
   const { username, secret } = config;
-  return {
-    name: "docker hub",
-    async resolve(target) {
-      if (username && secret && providerOf(target.registry) === "dockerhub") {
-        return {
-          credential: { kind: "basic", username, password: SecretString.from(secret.value) },
-          source: `environment (DOCKER_HUB_USERNAME, ${secret.source})`,
-        };
-      }
-      return fallback.resolve(target);
-    },
-  };
+  if (!username || !secret) return defaultCredentials();
+  const fromEnvironment = staticCredentials(
+    { [DOCKER_HUB]: basic(username, secret.value) },
+    `environment (DOCKER_HUB_USERNAME, ${secret.source})`,
+  );
+  return chainProviders(fromEnvironment, defaultCredentials());
 }

@@ -1,0 +1,55 @@
+import type { RegkitError } from "../../core/errors.js";
+import { errorFromResponse } from "../../core/ociErrors.js";
+import { parseRetryAfter } from "../../registry/context.js";
+import { discard, headerValue, readText } from "../../transport/response.js";
+import type { HttpResponse } from "../../transport/types.js";
+
+/** Error bodies are small JSON documents; anything larger is not worth reading. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** A JSON object, or undefined for anything else (not JSON, an array, a string). */
+export function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What Docker Hub said went wrong: `detail`, `message` or (validation errors) `text`. */
+export function hubMessage(body: Record<string, unknown> | undefined): string | undefined {
+  return [body?.detail, body?.message, body?.text].find(
+    (v): v is string => typeof v === "string" && v !== "",
+  );
+}
+
+/** A failed Hub API answer whose body was already read, as a typed error. */
+export function hubErrorFromBody(
+  status: number,
+  body: Record<string, unknown> | undefined,
+  operation: string,
+  retryAfterMs?: number,
+): RegkitError {
+  const message = hubMessage(body);
+  return errorFromResponse({
+    operation: `${operation} on Docker Hub`,
+    status,
+    ...(message ? { message } : {}),
+    provider: "dockerhub",
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
+}
+
+/** A failed Hub API answer as a typed error, with Docker Hub's reason. */
+export async function hubError(response: HttpResponse, operation: string): Promise<RegkitError> {
+  const text =
+    response.request.method === "HEAD"
+      ? undefined
+      : await readText(response, MAX_ERROR_BODY).catch(() => undefined);
+  if (text === undefined) await discard(response);
+  const retryAfterMs = parseRetryAfter(headerValue(response, "retry-after"));
+  return hubErrorFromBody(response.status, text ? parseObject(text) : undefined, operation, retryAfterMs);
+}
