@@ -12,13 +12,10 @@ import { registerManifest } from "./commands/manifest.js";
 import { registerServe } from "./commands/serve.js";
 import { registerWebhook } from "./commands/webhook.js";
 import type { CliIo } from "./context.js";
+import { collect } from "./options.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 export const VERSION = pkg.version;
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command("regkit")

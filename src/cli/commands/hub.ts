@@ -5,7 +5,8 @@ import { parseReference } from "../../core/reference.js";
 import type { DockerHub, HubTag } from "../../providers/dockerhub/index.js";
 import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
 import { type CliIo, createLogger, type GlobalOptions, writeJson, writeLine } from "../context.js";
-import { parsePositive, printListing } from "./list.js";
+import { parsePositive } from "../options.js";
+import { printListing } from "./list.js";
 
 interface HubOptions {
   config?: string;

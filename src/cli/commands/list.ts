@@ -1,6 +1,7 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { parseRepository } from "../../core/reference.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeLine } from "../context.js";
+import { parsePositive } from "../options.js";
 
 /**
  * Streams a listing: one line per entry as pages arrive, or one JSON array
@@ -60,10 +61,4 @@ export function registerList(program: Command, io: CliIo): void {
         ),
       );
     });
-}
-
-export function parsePositive(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError("must be a positive integer");
-  return n;
 }

@@ -2,13 +2,7 @@ import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "../../core/errors.js";
 import { type CliIo, type GlobalOptions, writeLine } from "../context.js";
-
-export function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new InvalidArgumentError("must be a port number 0-65535");
-  return n;
-}
+import { collect, parsePort } from "../options.js";
 
 interface ServeOptions {
   port: number;
@@ -54,7 +48,7 @@ export function registerServe(program: Command, io: CliIo): void {
     .option(
       "--webhook <url>",
       "provider fakes POST their webhooks (Docker Hub: tag pushed, tag deleted) to URL (repeatable)",
-      (value: string, previous: string[] = []) => [...previous, value],
+      collect,
     )
     .option(
       "--webhook-secret-file <file>",

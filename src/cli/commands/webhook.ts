@@ -6,7 +6,7 @@ import { SecretString } from "../../core/secret.js";
 import type { DockerHubWebhookEvent } from "../../providers/dockerhub/webhook.js";
 import type { WebhookEvent, WebhookParser } from "../../providers/webhooks/receiver.js";
 import type { CliIo, GlobalOptions } from "../context.js";
-import { parsePort } from "./serve.js";
+import { collect, parsePort, parsePositive } from "../options.js";
 
 /**
  * What the command needs from a provider; the GitHub and Artifact Registry
@@ -64,20 +64,6 @@ interface WebhookServeOptions {
   callbackHost?: string[];
   execTimeout: number;
   maxPending: number;
-}
-
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError("must be a positive whole number");
-  return n;
-}
-
-function parseBytes(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError("must be a positive number of bytes");
-  return n;
 }
 
 function parsePath(value: string): string {
@@ -169,18 +155,18 @@ export function registerWebhook(program: Command, io: CliIo): void {
     )
     .option("--secret-file <file>", "read the HMAC secret from FILE")
     .option("--exec <command>", "run COMMAND (via /bin/sh -c) per event with the event JSON on stdin")
-    .option("--max-body <bytes>", "largest accepted body", parseBytes, 1024 * 1024)
+    .option("--max-body <bytes>", "largest accepted body", parsePositive, 1024 * 1024)
     .option("--callback", "post the legacy success callback to an allowlisted callback_url")
     .option(
       "--callback-host <host>",
       "allow callbacks to this host or origin instead of registry.hub.docker.com (repeatable)",
-      (value: string, previous: string[] = []) => [...previous, value],
+      collect,
     )
-    .option("--exec-timeout <seconds>", "stop an --exec command after this long", parseCount, 60)
+    .option("--exec-timeout <seconds>", "stop an --exec command after this long", parsePositive, 60)
     .option(
       "--max-pending <n>",
       "events waiting for output or --exec before deliveries get 503 + Retry-After",
-      parseCount,
+      parsePositive,
       1000,
     )
     .action(async (options: WebhookServeOptions, command: Command) => {
