@@ -10,7 +10,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basic, staticCredentials } from "../src/auth/index.js";
 import { Registry } from "../src/registry/registry.js";
-import { type GeneratedIndex, generateIndex } from "../src/sim/images.js";
+import {
+  type GeneratedBlob,
+  type GeneratedImage,
+  type GeneratedIndex,
+  generateIndex,
+} from "../src/sim/images.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const PASSWORD = "cli-wonderland";
@@ -35,9 +40,7 @@ function regkit(
           HOME: dir,
           DOCKER_CONFIG: join(dir, "docker"),
           REGKIT_CONFIG: join(dir, "config.yaml"),
-          DOCKER_HUB_URL: endpoints["dockerhub-api"]!,
-          DOCKER_HUB_REGISTRY_URL: endpoints["dockerhub-registry"]!,
-          DOCKER_HUB_AUTH_URL: endpoints["dockerhub-auth"]!,
+          ...hubEnv(endpoints),
           ...env,
         },
       },
@@ -49,11 +52,9 @@ function regkit(
 
 const alice = { DOCKER_HUB_USERNAME: "alice", DOCKER_HUB_PASSWORD: PASSWORD };
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "regkit-cli-hub-"));
-  await writeFile(join(dir, "users.txt"), `alice:${PASSWORD}\n`);
-  await writeFile(join(dir, "config.yaml"), "docker_hub:\n  timeout_seconds: 20\n  max_retries: 1\n");
-  child = spawn(
+/** `regkit serve --providers dockerhub` in a child process, with the endpoints it prints. */
+async function serveHub(...args: string[]): Promise<{ child: ChildProcess; urls: Record<string, string> }> {
+  const child = spawn(
     process.execPath,
     [
       CLI,
@@ -65,31 +66,61 @@ beforeAll(async () => {
       "dockerhub",
       "--users",
       join(dir, "users.txt"),
-      "--pull-limit",
-      "50:150",
+      ...args,
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
-  endpoints = JSON.parse(
+  const urls = JSON.parse(
     await new Promise<string>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(d.toString()))),
-  );
+  ) as Record<string, string>;
+  return { child, urls };
+}
+
+/** The variables that point regkit at a fake, as the README says. */
+function hubEnv(urls: Record<string, string>): Record<string, string> {
+  return {
+    DOCKER_HUB_URL: urls["dockerhub-api"]!,
+    DOCKER_HUB_REGISTRY_URL: urls["dockerhub-registry"]!,
+    DOCKER_HUB_AUTH_URL: urls["dockerhub-auth"]!,
+  };
+}
+
+/** Pushes `images` to `repository` as alice and tags `top` (an index or one of them) with `tags`. */
+async function pushAsAlice(
+  urls: Record<string, string>,
+  repository: string,
+  images: GeneratedImage[],
+  top: GeneratedBlob,
+  tags: string[],
+): Promise<void> {
+  const registry = new Registry({
+    endpoints: { "docker.io": urls["dockerhub-registry"]! },
+    credentials: staticCredentials({ "docker.io": basic("alice", PASSWORD) }),
+  });
+  try {
+    const repo = registry.repository("docker.io", repository);
+    for (const image of images) {
+      for (const blob of [image.config, ...image.layers])
+        await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
+      await repo.manifests.put(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
+    }
+    for (const tag of tags) await repo.manifests.put(tag, top.bytes, top.mediaType);
+  } finally {
+    await registry.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "regkit-cli-hub-"));
+  await writeFile(join(dir, "users.txt"), `alice:${PASSWORD}\n`);
+  await writeFile(join(dir, "config.yaml"), "docker_hub:\n  timeout_seconds: 20\n  max_retries: 1\n");
+  ({ child, urls: endpoints } = await serveHub("--pull-limit", "50:150"));
   content = await generateIndex({
     seed: "cli-hub",
     platforms: ["linux/amd64", "linux/arm64/v8"],
     layerSize: 2048,
   });
-  const registry = new Registry({
-    endpoints: { "docker.io": endpoints["dockerhub-registry"]! },
-    credentials: staticCredentials({ "docker.io": basic("alice", PASSWORD) }),
-  });
-  const repo = registry.repository("docker.io", "alice/app");
-  for (const image of content.images) {
-    for (const blob of [image.config, ...image.layers])
-      await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
-    await repo.manifests.put(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
-  }
-  for (const tag of ["v1", "v2"]) await repo.manifests.put(tag, content.index.bytes, content.index.mediaType);
-  await registry.close();
+  await pushAsAlice(endpoints, "alice/app", content.images, content.index, ["v1", "v2"]);
 });
 
 afterAll(async () => {
@@ -211,51 +242,15 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
   });
 
   it("a multi-platform pull plans around the budget: it fails before the first pull when too few are left", async () => {
-    const tight = spawn(
-      process.execPath,
-      [
-        CLI,
-        "--json",
-        "serve",
-        "--port",
-        "0",
-        "--providers",
-        "dockerhub",
-        "--users",
-        join(dir, "users.txt"),
-        "--pull-limit",
-        "2:10",
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
+    const { child: tight, urls } = await serveHub("--pull-limit", "2:10");
     try {
-      const urls = JSON.parse(
-        await new Promise<string>((resolve) =>
-          tight.stdout!.once("data", (d: Buffer) => resolve(d.toString())),
-        ),
-      ) as Record<string, string>;
       const three = await generateIndex({
         seed: "cli-hub-three",
         platforms: ["linux/amd64", "linux/arm64/v8", "linux/s390x"],
         layerSize: 1024,
       });
-      const registry = new Registry({
-        endpoints: { "docker.io": urls["dockerhub-registry"]! },
-        credentials: staticCredentials({ "docker.io": basic("alice", PASSWORD) }),
-      });
-      const repo = registry.repository("docker.io", "alice/multi");
-      for (const image of three.images) {
-        for (const blob of [image.config, ...image.layers])
-          await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
-        await repo.manifests.put(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
-      }
-      await repo.manifests.put("v1", three.index.bytes, three.index.mediaType);
-      await registry.close();
-      const env = {
-        DOCKER_HUB_URL: urls["dockerhub-api"]!,
-        DOCKER_HUB_REGISTRY_URL: urls["dockerhub-registry"]!,
-        DOCKER_HUB_AUTH_URL: urls["dockerhub-auth"]!,
-      };
+      await pushAsAlice(urls, "alice/multi", three.images, three.index, ["v1"]);
+      const env = hubEnv(urls);
       const refused = await regkit(["pull", "docker.io/alice/multi:v1", join(dir, "multi")], env);
       expect(refused.code).toBe(5);
       expect(refused.stderr).toMatch(
@@ -292,41 +287,13 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
           if (match) resolve(match[1]!);
         }),
       );
-      hub.child = spawn(
-        process.execPath,
-        [
-          CLI,
-          "--json",
-          "serve",
-          "--port",
-          "0",
-          "--providers",
-          "dockerhub",
-          "--users",
-          join(dir, "users.txt"),
-          "--webhook",
-          url,
-        ],
-        { stdio: ["ignore", "pipe", "inherit"] },
-      );
-      const urls = JSON.parse(
-        await new Promise<string>((resolve) =>
-          hub.child!.stdout!.once("data", (d: Buffer) => resolve(d.toString())),
-        ),
-      ) as Record<string, string>;
+      const served = await serveHub("--webhook", url);
+      hub.child = served.child;
       const line = new Promise<string>((resolve) =>
         receiver.stdout.once("data", (d: Buffer) => resolve(d.toString())),
       );
-      const registry = new Registry({
-        endpoints: { "docker.io": urls["dockerhub-registry"]! },
-        credentials: staticCredentials({ "docker.io": basic("alice", PASSWORD) }),
-      });
-      const repo = registry.repository("docker.io", "alice/hooked");
       const image = content.images[0]!;
-      for (const blob of [image.config, ...image.layers])
-        await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
-      await repo.manifests.put("v9", image.manifest.bytes, image.manifest.mediaType);
-      await registry.close();
+      await pushAsAlice(served.urls, "alice/hooked", [image], image.manifest, ["v9"]);
       expect(JSON.parse(await line)).toMatchObject({
         provider: "dockerhub",
         type: "push",

@@ -43,19 +43,33 @@ let alpine: GeneratedImage;
 let work: string;
 const open: DockerHub[] = [];
 
-function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/** The variables that point regkit at a Docker Hub fake (the shared one unless named). */
+function env(extra: Record<string, string> = {}, target: { url: string } = server): NodeJS.ProcessEnv {
   return {
-    DOCKER_HUB_URL: `${server.url}/hub`,
-    DOCKER_HUB_REGISTRY_URL: server.url,
-    DOCKER_HUB_AUTH_URL: server.url,
+    DOCKER_HUB_URL: `${target.url}/hub`,
+    DOCKER_HUB_REGISTRY_URL: target.url,
+    DOCKER_HUB_AUTH_URL: target.url,
     REGKIT_CONFIG: join(work, "absent.yaml"),
     ...extra,
   };
 }
 
+/** Settings from those variables and an empty config file. */
+function configFor(extra: Record<string, string> = {}, target: { url: string } = server) {
+  return loadDockerHubConfig({ env: env(extra, target), file: join(work, "empty.yaml") });
+}
+
+/** A plain registry client logged in to a fake as one of its accounts (to seed content). */
+function registryAs(user: keyof typeof ACCOUNTS, target: { url: string } = server): Registry {
+  return new Registry({
+    endpoints: { "docker.io": target.url },
+    credentials: staticCredentials({ "docker.io": basic(user, ACCOUNTS[user]) }),
+  });
+}
+
 /** A client configured like a user would: environment only, no Docker config. */
 async function hub(extra: Record<string, string> = {}): Promise<DockerHub> {
-  const config = await loadDockerHubConfig({ env: env(extra), file: join(work, "empty.yaml") });
+  const config = await configFor(extra);
   const variables = env(extra);
   const credentials = variables.DOCKER_HUB_USERNAME
     ? staticCredentials({
@@ -83,13 +97,8 @@ async function pushImage(repo: Repository, image: GeneratedImage, tag?: string):
 }
 
 async function seed(): Promise<void> {
-  const as = (user: keyof typeof ACCOUNTS) =>
-    new Registry({
-      endpoints: { "docker.io": server.url },
-      credentials: staticCredentials({ "docker.io": basic(user, ACCOUNTS[user]) }),
-    });
-  const alice = as("alice");
-  const library = as("library");
+  const alice = registryAs("alice");
+  const library = registryAs("library");
   try {
     const repo = alice.repository("docker.io", "alice/app");
     for (const image of app.images) await pushImage(repo, image);
@@ -98,7 +107,7 @@ async function seed(): Promise<void> {
     await pushImage(alice.repository("docker.io", "alice/secret"), alpine, "v1");
     await pushImage(alice.repository("docker.io", "alice/scratch"), alpine, "old");
     await pushImage(library.repository("docker.io", "library/alpine"), alpine, "3.20");
-    const preview = as("ratelimitpreview");
+    const preview = registryAs("ratelimitpreview");
     await pushImage(preview.repository("docker.io", "ratelimitpreview/test"), alpine, "latest");
     await preview.close();
   } finally {
@@ -442,20 +451,10 @@ describe("Docker Hub rate-limit exhaustion", () => {
     const tight = dockerHubFake({ pullLimits: { anonymous: 2 } });
     const limited = await startRegistryServer({ users: new Users(ACCOUNTS), providers: [tight] });
     try {
-      const seeder = new Registry({
-        endpoints: { "docker.io": limited.url },
-        credentials: staticCredentials({ "docker.io": basic("library", ACCOUNTS.library) }),
-      });
+      const seeder = registryAs("library", limited);
       await pushImage(seeder.repository("docker.io", "library/alpine"), alpine, "3.20");
       await seeder.close();
-      const config = await loadDockerHubConfig({
-        env: {
-          DOCKER_HUB_URL: `${limited.url}/hub`,
-          DOCKER_HUB_REGISTRY_URL: limited.url,
-          DOCKER_HUB_AUTH_URL: limited.url,
-        },
-        file: join(work, "empty.yaml"),
-      });
+      const config = await configFor({}, limited);
       const client = new DockerHub(config, { credentials: false, login: false });
       open.push(client);
       const repo = client.repository("alpine");
@@ -677,7 +676,7 @@ describe("Docker Hub session on a cassette", () => {
       const scan = await client.api.scan("alice/app", amd64().manifest.digest);
       return { repos, digest: manifest.digest, counts: scan.counts };
     };
-    const config = await loadDockerHubConfig({ env: env(), file: join(work, "empty.yaml") });
+    const config = await configFor();
     const login = {
       username: "alice",
       secret: new (await import("../src/core/secret.js")).SecretString(ACCOUNTS.alice),
@@ -705,10 +704,7 @@ describe("Docker Hub telemetry", () => {
     );
     const spans = new InMemorySpanExporter();
     const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
-    const config = await loadDockerHubConfig({
-      env: env({ DOCKER_HUB_USERNAME: "alice", DOCKER_HUB_PASSWORD: ACCOUNTS.alice }),
-      file: join(work, "empty.yaml"),
-    });
+    const config = await configFor({ DOCKER_HUB_USERNAME: "alice", DOCKER_HUB_PASSWORD: ACCOUNTS.alice });
     const client = new DockerHub(config, {
       credentials: staticCredentials({ "docker.io": basic("alice", ACCOUNTS.alice) }),
       registry: { tracerProvider },
@@ -770,14 +766,7 @@ describe("Docker Hub webhooks from the fake", () => {
     });
     const hubServer = await startRegistryServer({ users: new Users(ACCOUNTS), providers: [hooked] });
     try {
-      const config = await loadDockerHubConfig({
-        env: {
-          DOCKER_HUB_URL: `${hubServer.url}/hub`,
-          DOCKER_HUB_REGISTRY_URL: hubServer.url,
-          DOCKER_HUB_AUTH_URL: hubServer.url,
-        },
-        file: join(work, "empty.yaml"),
-      });
+      const config = await configFor({}, hubServer);
       const client = new DockerHub(config, {
         credentials: staticCredentials({ "docker.io": basic("alice", ACCOUNTS.alice) }),
         login: { username: "alice", secret: new SecretString(ACCOUNTS.alice), source: "test" },
