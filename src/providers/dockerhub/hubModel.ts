@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Digest } from "../../core/digest.js";
 import { isDigest } from "../../core/digest.js";
-import type { VulnerabilityReport } from "../vulnerabilities.js";
+import { emptyCounts, type VulnerabilityReport } from "../vulnerabilities.js";
 
 /* Answers of the Hub API, validated loosely: the fields regkit uses, typed; the rest kept. */
 
@@ -189,13 +189,21 @@ export function toSearchResult(value: z.infer<typeof searchResultSchema>): HubSe
   };
 }
 
+/** Docker Hub's scan states, in the report's words. */
+const SCAN_STATUS = new Map<string, HubScan["status"]>([
+  ["completed", "scanned"],
+  ["in_progress", "pending"],
+  ["failed", "failed"],
+  ["not_scanned", "not-scanned"],
+]);
+
 export type HubScan = Omit<VulnerabilityReport, "image" | "provider">;
 
 export function toScan(value: z.infer<typeof scanSchema>): HubScan {
   const status = value.scan_status;
-  const summary = { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 };
+  const summary = emptyCounts();
   for (const [key, count] of Object.entries(value.summary ?? {})) {
-    if (key in summary) summary[key as keyof typeof summary] = count;
+    if (Object.hasOwn(summary, key)) summary[key as keyof typeof summary] = count;
   }
   const vulnerabilities = (value.vulnerabilities ?? []).map((v) => ({
     id: v.id,
@@ -208,16 +216,7 @@ export function toScan(value: z.infer<typeof scanSchema>): HubScan {
   // A summary missing from the answer is recounted from the list.
   if (!value.summary) for (const v of vulnerabilities) summary[v.severity]++;
   return {
-    status:
-      status === "completed" || status === "in_progress" || status === "failed" || status === "not_scanned"
-        ? status === "completed"
-          ? "scanned"
-          : status === "in_progress"
-            ? "pending"
-            : status === "failed"
-              ? "failed"
-              : "not-scanned"
-        : "unknown",
+    status: SCAN_STATUS.get(status) ?? "unknown",
     lastScanned: toDate(value.last_scanned),
     counts: summary,
     vulnerabilities,

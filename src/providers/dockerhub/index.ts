@@ -1,6 +1,6 @@
 import type { CredentialProvider } from "../../auth/credentials.js";
 import { basic, chainProviders, defaultCredentials, staticCredentials } from "../../auth/index.js";
-import { AuthorizationError, InvalidInputError, isRegkitError } from "../../core/errors.js";
+import { InvalidInputError, isRegkitError } from "../../core/errors.js";
 import { isIndexMediaType } from "../../core/mediaTypes.js";
 import { type Platform, parsePlatform } from "../../core/platform.js";
 import { providerOf } from "../../core/providers.js";
@@ -8,7 +8,7 @@ import { DOCKER_HUB, parseReference, parseRepository, referenceTarget } from "..
 import { Registry, type RegistryOptions } from "../../registry/registry.js";
 import type { Repository } from "../../registry/repository.js";
 import type { ProviderInfo } from "../provider.js";
-import type { VulnerabilityReport } from "../vulnerabilities.js";
+import { emptyCounts, type VulnerabilityReport } from "../vulnerabilities.js";
 import { DOCKER_HUB_DEFAULTS, type DockerHubConfig, loadDockerHubConfig } from "./config.js";
 import { HubApi } from "./hubApi.js";
 import { type HubLogin, HubSession } from "./hubSession.js";
@@ -170,14 +170,14 @@ export class DockerHub {
     } catch (error) {
       if (
         isRegkitError(error) &&
-        (error instanceof AuthorizationError || error.category === "authentication")
+        (error.category === "authorization" || error.category === "authentication")
       ) {
         return {
           provider: "dockerhub",
           image,
           status: "no-access",
           lastScanned: undefined,
-          counts: { critical: 0, high: 0, medium: 0, low: 0, unknown: 0 },
+          counts: emptyCounts(),
           vulnerabilities: [],
         };
       }
