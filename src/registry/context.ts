@@ -1,12 +1,9 @@
 import type { RegkitError } from "../core/errors.js";
 import { ProtocolError } from "../core/errors.js";
-import { discard, headerValue, readText } from "../transport/response.js";
+import { discard, headerValue, readErrorBody } from "../transport/response.js";
 import type { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, HttpMethod, HttpRequest, HttpResponse, RequestBody } from "../transport/types.js";
 import { imageAttributes, Telemetry } from "./telemetry.js";
-
-/** Error bodies are small JSON documents; anything larger is not worth reading. */
-const MAX_ERROR_BODY = 64 * 1024;
 
 export interface CallOptions {
   method: HttpMethod;
@@ -150,11 +147,7 @@ export class RegistryContext {
   }
 
   async failure(response: HttpResponse, operation: string): Promise<RegkitError> {
-    const body =
-      response.request.method === "HEAD"
-        ? undefined
-        : await readText(response, MAX_ERROR_BODY).catch(() => undefined);
-    if (body === undefined) await discard(response);
+    const body = await readErrorBody(response);
     const retryAfterMs = parseRetryAfter(headerValue(response, "retry-after"));
     // The error-body schemas (zod) load only when there is an error to read.
     const { errorFromResponse } = await import("../core/ociErrors.js");

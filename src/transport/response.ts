@@ -57,6 +57,22 @@ export async function readJson(response: HttpResponse, limit: number, what = "re
   }
 }
 
+/** Error bodies are small JSON documents; anything larger is not worth reading. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/**
+ * The body of a failed response, when there is one worth reading (not for
+ * HEAD, not over 64 KiB); the connection is freed either way.
+ */
+export async function readErrorBody(response: HttpResponse): Promise<string | undefined> {
+  const text =
+    response.request.method === "HEAD"
+      ? undefined
+      : await readText(response, MAX_ERROR_BODY).catch(() => undefined);
+  if (text === undefined) await discard(response);
+  return text;
+}
+
 /** Bodies up to this size are drained so their connection is reused; larger ones are cut. */
 const DRAIN_LIMIT = 128 * 1024;
 /** A server that stalls while we drain must not hold the caller for the whole idle timeout. */

@@ -1,11 +1,8 @@
 import type { RegkitError } from "../../core/errors.js";
 import { errorFromResponse } from "../../core/ociErrors.js";
 import { parseRetryAfter } from "../../registry/context.js";
-import { discard, headerValue, readText } from "../../transport/response.js";
+import { headerValue, readErrorBody } from "../../transport/response.js";
 import type { HttpResponse } from "../../transport/types.js";
-
-/** Error bodies are small JSON documents; anything larger is not worth reading. */
-const MAX_ERROR_BODY = 64 * 1024;
 
 /** A JSON object, or undefined for anything else (not JSON, an array, a string). */
 export function parseObject(text: string): Record<string, unknown> | undefined {
@@ -45,11 +42,7 @@ export function hubErrorFromBody(
 
 /** A failed Hub API answer as a typed error, with Docker Hub's reason. */
 export async function hubError(response: HttpResponse, operation: string): Promise<RegkitError> {
-  const text =
-    response.request.method === "HEAD"
-      ? undefined
-      : await readText(response, MAX_ERROR_BODY).catch(() => undefined);
-  if (text === undefined) await discard(response);
+  const text = await readErrorBody(response);
   const retryAfterMs = parseRetryAfter(headerValue(response, "retry-after"));
   return hubErrorFromBody(response.status, text ? parseObject(text) : undefined, operation, retryAfterMs);
 }
