@@ -1,12 +1,29 @@
-import type { Context } from "hono";
+import type { Context, Hono } from "hono";
 import { type Digest, isDigest } from "../core/digest.js";
 import { isValidRepository } from "../core/reference.js";
-import type { AuthMode } from "./auth/guard.js";
 import type { TokenServer, TokenServerOptions } from "./auth/tokenServer.js";
 import type { Users } from "./auth/users.js";
 import type { FaultInjector, FaultOptions } from "./faults.js";
-import type { ProviderFake } from "./providers.js";
 import type { RegistryStorage } from "./storage.js";
+
+/** How the registry authenticates: not at all, with Basic users, or with Bearer JWTs from its token server. */
+export type AuthMode = "none" | "basic" | "token";
+
+/**
+ * A fake of a provider's management API (Docker Hub API, GitHub Packages,
+ * Artifact Registry) plugged into the registry app. It mounts its routes on
+ * the app and reads the same storage, so an image pushed to the registry
+ * shows up in the fake's listings. The base only knows this interface: the
+ * fakes that exist are listed in `fakes.ts`, which nothing in the base imports.
+ */
+export interface ProviderFake {
+  readonly id: string;
+  /** Named endpoints it serves, as paths on the server: `{ "dockerhub-api": "/hub" }`. */
+  readonly endpoints: Record<string, string>;
+  /** Adjusts the registry's options before it is built (e.g. Docker Hub wants token auth). */
+  configure?(options: RegistryAppOptions): RegistryAppOptions;
+  mount(app: Hono, sim: SimContext): void;
+}
 
 export interface RegistryAppOptions {
   storage?: RegistryStorage;

@@ -1,7 +1,8 @@
 /**
- * Checks what a provider fake answers against the official descriptions in
- * `../shared/reference/`: OpenAPI component schemas (Docker Hub, GitHub
- * Packages), Google discovery documents (Artifact Registry, Container
+ * Checks what a provider fake answers against the official descriptions
+ * copied into `test/reference/` (sources and licences in its README):
+ * OpenAPI component schemas (Docker Hub, GitHub Packages), Google discovery
+ * documents (Artifact Registry, Container
  * Analysis) and JSON Schemas (GitHub webhook payloads). A fake that drifts
  * from the real API shape fails its contract test.
  */
@@ -10,7 +11,7 @@ import { join, relative } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { parse as parseYaml } from "yaml";
 
-export const REFERENCE = join(import.meta.dirname, "..", "..", "..", "shared", "reference");
+export const REFERENCE = join(import.meta.dirname, "..", "reference");
 
 export interface Contract {
   /** Validates `value` against the named schema; `errors` says where it differs. */

@@ -67,7 +67,7 @@ export function registerServe(program: Command, io: CliIo): void {
           import("../../sim/auth/users.js"),
           import("../../sim/faults.js"),
           import("../../sim/fileStorage.js"),
-          import("../../sim/providers.js"),
+          import("../../sim/fakes.js"),
         ]);
       for (const url of options.webhook ?? []) {
         if (!URL.canParse(url) || !/^https?:/.test(url))

@@ -1,5 +1,5 @@
 /**
- * Docker Hub webhook payloads (../shared/reference/dockerhub/webhooks.md).
+ * Docker Hub webhook payloads (test/reference/dockerhub/webhooks.md).
  * Hub documents one shape, a push. Deletes are regkit's extension: the same
  * envelope with `delete_data: {deleted_at, deleter, tag}` instead of
  * `push_data`, for relays and tools that report tag deletions.

@@ -1,10 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { ociError } from "../context.js";
+import { type AuthMode, ociError } from "../context.js";
 import { type Access, verifyJwt } from "./jwt.js";
 import type { TokenServer } from "./tokenServer.js";
 import type { Users } from "./users.js";
-
-export type AuthMode = "none" | "basic" | "token";
 
 /** Requests whose mount source the caller may not read: they get an upload session instead. */
 export const mountDenied = new WeakSet<Request>();

@@ -1,8 +1,9 @@
 import type { Context, Hono } from "hono";
-import { dockerHubError, pageNumberPage } from "../providers.js";
+import { pageNumberPage } from "../pagination.js";
 import { type AccessTokens, publicView, validScopes } from "./accessTokens.js";
 import { type HubFakeContext, jsonBody, valueError } from "./hubContext.js";
 import type { HubClaims } from "./hubJwt.js";
+import { dockerHubError } from "./hubShapes.js";
 
 /**
  * Login (`/v2/auth/token`, and the deprecated `/v2/users/login` with its

@@ -1,13 +1,13 @@
 import { type Context, Hono } from "hono";
 import { type Digest, isDigest } from "../../core/digest.js";
 import type { Access } from "../auth/jwt.js";
-import type { RegistryAppOptions, SimContext } from "../context.js";
-import { dockerHubError, type ProviderFake } from "../providers.js";
+import type { ProviderFake, RegistryAppOptions, SimContext } from "../context.js";
 import { AccessTokens } from "./accessTokens.js";
 import { mountHubAuth } from "./authRoutes.js";
 import { HubCatalog } from "./catalog.js";
 import type { Caller, HubFakeContext } from "./hubContext.js";
 import { HubJwt } from "./hubJwt.js";
+import { dockerHubError } from "./hubShapes.js";
 import { PullLimiter, type PullLimits } from "./pullLimit.js";
 import { mountHubRepositories } from "./repositoryRoutes.js";
 import { type ScanOverview, unscanned } from "./scans.js";
@@ -32,7 +32,7 @@ export interface DockerHubFakeOptions {
 
 /**
  * The Docker Hub fake: the Hub API (as described by docker/docs' OpenAPI
- * file in shared/reference, plus the undocumented search, delete and scan
+ * file in test/reference, plus the undocumented search, delete and scan
  * paths Docker Hub serves) under `/hub`, and Docker Hub's registry
  * behaviour on the embedded registry: token auth with anonymous pulls,
  * private repositories, namespaces owned by their user, and pull-rate

@@ -3,8 +3,8 @@ import { isImageManifestMediaType } from "../../core/mediaTypes.js";
 import { verifyJwt } from "../auth/jwt.js";
 import type { TokenServer } from "../auth/tokenServer.js";
 import { ociError } from "../context.js";
-import { dockerHubRateLimitHeaders } from "../providers.js";
 import type { HubCatalog } from "./catalog.js";
+import { dockerHubRateLimitHeaders } from "./hubShapes.js";
 
 export interface PullLimits {
   anonymous: number;

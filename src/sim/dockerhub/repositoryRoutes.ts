@@ -2,9 +2,10 @@ import type { Context, Hono } from "hono";
 import { isDigest } from "../../core/digest.js";
 import { parseDockerHubRepository } from "../../core/names.js";
 import { isValidTag } from "../../core/reference.js";
-import { dockerHubError, pageNumberPage } from "../providers.js";
+import { pageNumberPage } from "../pagination.js";
 import { numericId } from "./catalog.js";
 import { type Caller, type HubFakeContext, jsonBody, valueError } from "./hubContext.js";
+import { dockerHubError } from "./hubShapes.js";
 import { syntheticScan } from "./scans.js";
 
 const ORDERINGS = new Set(["name", "-name", "last_updated", "-last_updated", "pull_count", "-pull_count"]);

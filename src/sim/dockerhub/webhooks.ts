@@ -18,7 +18,7 @@ const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 /**
  * Sends what Docker Hub sends when a tag is pushed (the payload of
- * shared/reference/dockerhub/webhooks.md, without the legacy callback_url),
+ * test/reference/dockerhub/webhooks.md, without the legacy callback_url),
  * and regkit's delete extension when a tag is deleted through the Hub API,
  * to every configured URL. Fire and forget, as Docker Hub does: a failed
  * delivery is recorded, never retried and never fails the push.

@@ -1,14 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { digestOf } from "../core/digest.js";
-import {
-  dockerHubRateLimitHeaders,
-  googleError,
-  linkHeaderPage,
-  loadProviderFakes,
-  type ProviderFake,
-  pageNumberPage,
-  pageTokenPage,
-} from "./providers.js";
+import type { ProviderFake } from "./context.js";
+import { dockerHubRateLimitHeaders } from "./dockerhub/hubShapes.js";
+import { loadProviderFakes } from "./fakes.js";
+import { googleError } from "./gar/googleShapes.js";
+import { linkHeaderPage, pageNumberPage, pageTokenPage } from "./pagination.js";
 import { type RegistryServer, startRegistryServer } from "./server.js";
 
 let server: RegistryServer | undefined;
