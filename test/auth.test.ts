@@ -30,7 +30,12 @@ afterAll(async () => {
 });
 
 const names = ["distribution htpasswd+TLS", "distribution token", "embedded basic", "embedded token"];
-const messages: string[] = [];
+/** An error's message with every cause's, as `-v` prints them. */
+function chain(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error; e instanceof Error; e = e.cause) parts.push(e.message);
+  return parts.join(" <- ");
+}
 
 describe.each(names)("auth against %s", (name) => {
   const target = () => targets.find((t) => t.name === name)!;
@@ -61,10 +66,21 @@ describe.each(names)("auth against %s", (name) => {
     }
   });
 
-  it("fetches one token per scope, whatever the concurrency", async () => {
-    if (!target().tokenRequests) return expect(name).toMatch(/htpasswd|basic/);
-    const before = target().tokenRequests!();
-    const registry = client(target());
+  it("authenticates concurrent requests once: one credential lookup, and one token per scope where tokens are used", async () => {
+    const before = target().tokenRequests?.();
+    const provider = staticCredentials({ [target().host]: basic(USER, PASSWORD) });
+    let lookups = 0;
+    const tokenScopes: string[][] = [];
+    const registry = client(target(), PASSWORD, {
+      credentials: {
+        name: provider.name,
+        resolve: (t) => {
+          lookups++;
+          return provider.resolve(t);
+        },
+      },
+      onTokenRequest: ({ scopes }) => tokenScopes.push(scopes),
+    });
     try {
       const repo = registry.repository(target().host, `tokens/${randomBytes(3).toString("hex")}`);
       const blobs = Array.from({ length: 24 }, () => randomBytes(5000));
@@ -73,9 +89,19 @@ describe.each(names)("auth against %s", (name) => {
           blobs.slice(i, i + 8).map((b) => repo.uploads.upload(b, { digest: digestOf(b), size: b.length })),
         );
       }
-      await Promise.all(blobs.map((b) => repo.blobs.exists(digestOf(b))));
-      // One `repository:NAME:pull,push` token serves every upload and, covering pull, every read.
-      expect(target().tokenRequests!() - before).toBe(1);
+      expect(await Promise.all(blobs.map((b) => repo.blobs.exists(digestOf(b))))).toEqual(
+        Array(blobs.length).fill(true),
+      );
+      expect(lookups).toBe(1);
+      if (target().tokenRequests) {
+        // One `repository:NAME:pull,push` token serves every upload and, covering pull, every read.
+        expect(tokenScopes).toEqual([[`repository:${repo.name}:pull,push`]]);
+        expect(target().tokenRequests!() - before!).toBe(1);
+      } else {
+        // Basic registries get the credentials directly: no token is ever asked for.
+        expect(name).toMatch(/htpasswd|basic/);
+        expect(tokenScopes).toEqual([]);
+      }
     } finally {
       await registry.close();
     }
@@ -90,7 +116,7 @@ describe.each(names)("auth against %s", (name) => {
         .catch((e: unknown) => e);
       expect(isRegkitError(error) && error.category).toBe("authentication");
       expect((error as Error).message).toContain(target().host);
-      messages.push((error as Error).message);
+      expect(chain(error)).not.toContain("not-the-password");
     } finally {
       await registry.close();
     }
@@ -105,7 +131,7 @@ describe.each(names)("auth against %s", (name) => {
         .all()
         .catch((e: unknown) => e);
       expect(isRegkitError(error) && error.category).toBe("authentication");
-      messages.push((error as Error).message);
+      expect((error as Error).message).toContain(target().host);
     } finally {
       await registry.close();
     }
@@ -152,12 +178,5 @@ describe.each(["distribution token", "embedded token"])("identity tokens against
       .catch((e: unknown) => e);
     expect(isRegkitError(error) && error.category).toBe("authentication");
     await bad.close();
-  });
-});
-
-describe("secrets", () => {
-  it("never appear in error messages", () => {
-    expect(messages.length).toBeGreaterThan(0);
-    for (const message of messages) expect(message).not.toContain(PASSWORD);
   });
 });

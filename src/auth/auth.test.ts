@@ -3,14 +3,23 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isRegkitError, ProtocolError } from "../core/errors.js";
 import { SecretString } from "../core/secret.js";
 import { createTransport } from "../transport/index.js";
 import { EndpointPolicy } from "../transport/scheme.js";
+import type { HttpRequest, HttpResponse } from "../transport/types.js";
+import { authMiddleware } from "./authMiddleware.js";
 import { parseChallenges, pickChallenge } from "./challenge.js";
-import { basic, DOCKER_HUB_CONFIG_KEY, environmentCredentials, normalizeRegistryKey } from "./credentials.js";
+import {
+  basic,
+  DOCKER_HUB_CONFIG_KEY,
+  environmentCredentials,
+  normalizeRegistryKey,
+  staticCredentials,
+} from "./credentials.js";
 import { DockerConfig } from "./dockerConfig.js";
 import { mergeScopes, scopesCover } from "./scope.js";
 import { TokenCache } from "./tokenCache.js";
@@ -106,14 +115,18 @@ describe("token cache", () => {
   it("single-flights concurrent requests for one scope set and reuses covering tokens", async () => {
     const cache = new TokenCache(() => 0);
     let fetches = 0;
-    const fetch = async () => {
+    let release: (value: Token) => void = () => undefined;
+    const held = new Promise<Token>((resolve) => {
+      release = resolve;
+    });
+    const fetch = () => {
       fetches++;
-      await new Promise((r) => setTimeout(r, 10));
-      return token(120_000);
+      return held;
     };
-    const results = await Promise.all(
-      Array.from({ length: 8 }, () => cache.get("o", "s", ["repository:a:pull,push"], fetch)),
-    );
+    // Every caller asks while the first token request is still held open.
+    const waiting = Array.from({ length: 8 }, () => cache.get("o", "s", ["repository:a:pull,push"], fetch));
+    release(token(120_000));
+    const results = await Promise.all(waiting);
     expect(new Set(results).size).toBe(1);
     expect(fetches).toBe(1);
     await cache.get("o", "s", ["repository:a:pull"], fetch);
@@ -133,6 +146,68 @@ describe("token cache", () => {
     expect(second).not.toBe(first);
     cache.invalidate("o", "s", second);
     expect(cache.find("o", "s", ["x:y:pull"])).toBeUndefined();
+  });
+});
+
+describe("auth middleware single-flight", () => {
+  it("sends one token request for concurrent challenged requests, held until all of them wait", async () => {
+    const clients = 6;
+    let challenged = 0;
+    let tokenRequests = 0;
+    let release: () => void = () => undefined;
+    const allChallenged = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const answer = (req: HttpRequest, status: number, headers: Record<string, string>, body = "") => ({
+      status,
+      headers,
+      body: Readable.from([Buffer.from(body)]),
+      url: req.url,
+      request: req,
+    });
+    const registry = async (req: HttpRequest): Promise<HttpResponse> => {
+      if (req.url.pathname === "/token") {
+        tokenRequests++;
+        expect(req.url.searchParams.getAll("scope")).toEqual(["repository:a/b:pull"]);
+        // The token answer waits until every client has been challenged and is asking for a token.
+        await allChallenged;
+        return answer(req, 200, { "content-type": "application/json" }, '{"token":"T1","expires_in":300}');
+      }
+      if (req.headers.authorization === "Bearer T1") return answer(req, 200, {});
+      if (++challenged === clients) release();
+      return answer(req, 401, {
+        "www-authenticate": 'Bearer realm="https://registry.test/token",service="svc"',
+      });
+    };
+    const seen: string[][] = [];
+    const send = authMiddleware({
+      credentials: staticCredentials({ "registry.test": basic("alice", "pw") }),
+      onTokenRequest: ({ scopes }) => seen.push(scopes),
+    }).wrap(registry);
+    const responses = await Promise.all(
+      Array.from({ length: clients }, () =>
+        send({
+          method: "GET",
+          url: new URL("https://registry.test/v2/a/b/tags/list"),
+          headers: {},
+          scopes: ["repository:a/b:pull"],
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(clients).fill(200));
+    expect(challenged).toBe(clients);
+    expect(tokenRequests).toBe(1);
+    expect(seen).toEqual([["repository:a/b:pull"]]);
+    // The next request carries the cached token from the start: no 401, no token request.
+    const again = await send({
+      method: "GET",
+      url: new URL("https://registry.test/v2/a/b/manifests/v1"),
+      headers: {},
+      scopes: ["repository:a/b:pull"],
+    });
+    expect(again.status).toBe(200);
+    expect(challenged).toBe(clients);
+    expect(tokenRequests).toBe(1);
   });
 });
 
