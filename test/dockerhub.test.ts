@@ -3,14 +3,15 @@
  * acceptance criterion of dockerhub-specification.md §11.1 by name, plus
  * rate-limit exhaustion, bad input and a replayed session.
  */
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { staticCredentials } from "../src/auth/credentials.js";
 import { basic } from "../src/auth/index.js";
-import type { Digest } from "../src/core/digest.js";
-import { exitCodeFor, type RegkitError } from "../src/core/errors.js";
+import { type Digest, digestOf } from "../src/core/digest.js";
+import { CircuitOpenError, exitCodeFor, type RegkitError } from "../src/core/errors.js";
 import {
   DockerHub,
   type DockerHubConfig,
@@ -26,11 +27,13 @@ import { type DockerHubFake, dockerHubFake } from "../src/sim/dockerhub/fake.js"
 import { syntheticScan } from "../src/sim/dockerhub/scans.js";
 import { type GeneratedImage, type GeneratedIndex, generateImage, generateIndex } from "../src/sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
+import type { Handler } from "../src/transport/types.js";
 import { openApiContract, REFERENCE } from "./support/contract.js";
 import { readAll } from "./support/streams.js";
 
 const ACCOUNTS = {
   alice: "wonderland",
+  bob: "builder",
   carol: "two-factor-pw",
   library: "official",
   ratelimitpreview: "preview",
@@ -284,11 +287,20 @@ describe("Docker Hub §11.1 acceptance criteria", () => {
     const tag = await client.api.tag("alice/app", "pushed");
     expect(tag.digest).toBe(app.index.digest);
     expect(tag.lastUpdater).toBe("alice");
-    // Someone else's namespace is refused.
-    const other = await hub({ DOCKER_HUB_USERNAME: "carol", DOCKER_HUB_ACCESS_TOKEN: "none" });
-    await expect(
-      other.repository("alice/app").manifests.put("nope", app.index.bytes, app.index.mediaType),
-    ).rejects.toMatchObject({ category: expect.stringMatching(/authentication|authorization/) });
+    // Someone else's namespace is refused to a valid account: bob logs in, and may pull but not push.
+    const bob = await hub({ DOCKER_HUB_USERNAME: "bob", DOCKER_HUB_PASSWORD: ACCOUNTS.bob });
+    expect(await bob.session.authorization()).toMatch(/^Bearer /);
+    const repo = bob.repository("alice/app");
+    expect((await repo.manifests.head("pushed")).digest).toBe(app.index.digest);
+    const refused = await repo.manifests
+      .put("nope", app.index.bytes, app.index.mediaType)
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({
+      category: "authorization",
+      message: expect.stringMatching(/do not grant repository:alice\/app:pull,push$/),
+    });
+    expect(exitCodeFor(refused)).toBe(4);
+    await expect(repo.manifests.head("nope")).rejects.toMatchObject({ category: "not-found" });
   });
 
   it("Manifest: Delete", async () => {
@@ -600,6 +612,131 @@ describe("Docker Hub configuration", () => {
     await expect(
       loadDockerHubConfig({ env: { DOCKER_HUB_PASSWORD: "p" }, file: join(work, "empty.yaml") }),
     ).rejects.toThrow(/DOCKER_HUB_USERNAME is not/);
+  });
+});
+
+describe("Docker Hub client settings take effect", () => {
+  const LISTING = "/hub/v2/namespaces/alice/repositories";
+
+  /** A Docker Hub fake whose Hub API listing answers 503 (Retry-After: 0) `times` times, then normally. */
+  async function flakyHub(times: number): Promise<RegistryServer> {
+    const flaky = await startRegistryServer({
+      users: new Users(ACCOUNTS),
+      providers: [dockerHubFake()],
+      faults: {
+        rules:
+          times > 0
+            ? [{ kind: "status", status: 503, retryAfter: 0, route: LISTING, method: "GET", times }]
+            : [],
+      },
+    });
+    cleanups.push(() => flaky.close());
+    return flaky;
+  }
+
+  /** Alice's client with these settings from a config file, as a user would configure it. */
+  async function hubWith(
+    yaml: string,
+    target: { url: string },
+    registry: NonNullable<ConstructorParameters<typeof DockerHub>[1]>["registry"] = {},
+  ): Promise<DockerHub> {
+    const file = join(work, `settings-${randomUUID()}.yaml`);
+    await writeFile(file, `docker_hub:\n${yaml}`);
+    const config = await loadDockerHubConfig({ env: env({}, target), file });
+    const client = new DockerHub(config, {
+      credentials: staticCredentials({ "docker.io": basic("alice", ACCOUNTS.alice) }),
+      registry,
+    });
+    open.push(client);
+    return client;
+  }
+
+  const list = async (client: DockerHub) => {
+    const names: string[] = [];
+    for await (const repo of client.api.repositories("alice")) names.push(repo.name);
+    return names;
+  };
+  const attempts = (target: RegistryServer) =>
+    target.faults!.log.filter((line) => line.startsWith(`GET ${LISTING} `)).map((line) => line.split(" ")[2]);
+
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  it("max_retries: a Hub API answering 503 is retried that many times after the first attempt", async () => {
+    const flaky = await flakyHub(4);
+    const once = await hubWith("  max_retries: 1\n", flaky);
+    await expect(list(once)).rejects.toMatchObject({ category: "server", status: 503 });
+    expect(attempts(flaky)).toEqual(["503", "503"]);
+    const twice = await hubWith("  max_retries: 2\n", flaky);
+    expect(await list(twice)).toEqual([]);
+    expect(attempts(flaky)).toEqual(["503", "503", "503", "503", "200"]);
+  });
+
+  it("circuit_breaker: failure_threshold failures open it, reset_timeout_seconds later a trial closes it", async () => {
+    // The breaker measures its open period with Date.now(): a fake Date replaces the wait.
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-03-01T12:00:00Z") });
+    const flaky = await flakyHub(2);
+    const client = await hubWith(
+      "  max_retries: 0\n  circuit_breaker:\n    failure_threshold: 2\n    reset_timeout_seconds: 45\n",
+      flaky,
+    );
+    await expect(list(client)).rejects.toMatchObject({ category: "server" });
+    await expect(list(client)).rejects.toMatchObject({ category: "server" });
+    const open = await list(client).catch((e: unknown) => e);
+    expect(open).toBeInstanceOf(CircuitOpenError);
+    expect((open as Error).message).toContain("failing fast until 2026-03-01T12:00:45.000Z");
+    expect(attempts(flaky)).toEqual(["503", "503"]);
+    vi.setSystemTime(new Date("2026-03-01T12:00:44.900Z"));
+    await expect(list(client)).rejects.toBeInstanceOf(CircuitOpenError);
+    vi.setSystemTime(new Date("2026-03-01T12:00:45.000Z"));
+    expect(await list(client)).toEqual([]);
+    expect(await list(client)).toEqual([]);
+    expect(attempts(flaky)).toEqual(["503", "503", "200", "200"]);
+  });
+
+  it("chunk_size_mb: a push sends blobs larger than the chunk in PATCHes of that size", async () => {
+    const target = await flakyHub(0);
+    const patches: string[] = [];
+    const observe = {
+      name: "observe-patches",
+      wrap:
+        (next: Handler): Handler =>
+        async (request) => {
+          if (request.method === "PATCH") patches.push(request.headers["content-range"] ?? "?");
+          return next(request);
+        },
+    };
+    const big = randomBytes(2.5 * 1024 * 1024);
+    const small = randomBytes(1024 * 1024);
+    const chunked = await hubWith("  chunk_size_mb: 1\n", target, { middlewares: [observe] });
+    const repo = chunked.repository("alice/chunks");
+    await repo.uploads.upload(big, { digest: digestOf(big), size: big.length });
+    expect(patches).toEqual(["0-1048575", "1048576-2097151", "2097152-2621439"]);
+    await repo.uploads.upload(small, { digest: digestOf(small), size: small.length });
+    expect(patches).toHaveLength(3);
+    const half = await hubWith("  chunk_size_mb: 0.5\n", target, { middlewares: [observe] });
+    await half
+      .repository("alice/halves")
+      .uploads.upload(small, { digest: digestOf(small), size: small.length });
+    expect(patches.slice(3)).toEqual(["0-524287", "524288-1048575"]);
+    // The default (5 MB) sends this blob in one request.
+    const whole = await hubWith("  timeout_seconds: 60\n", target, { middlewares: [observe] });
+    const other = randomBytes(2.5 * 1024 * 1024);
+    await whole
+      .repository("alice/whole")
+      .uploads.upload(other, { digest: digestOf(other), size: other.length });
+    expect(patches).toHaveLength(5);
+    for (const [name, bytes] of [
+      ["alice/chunks", big],
+      ["alice/halves", small],
+      ["alice/whole", other],
+    ] as const) {
+      const fetched = await chunked.repository(name).blobs.fetch(digestOf(bytes), { size: bytes.length });
+      expect((await readAll(fetched.stream)).equals(bytes)).toBe(true);
+    }
   });
 });
 

@@ -1,9 +1,9 @@
 import { SpanStatusCode, type TracerProvider, trace } from "@opentelemetry/api";
-import { AuthenticationError, isRegkitError, ProtocolError } from "../core/errors.js";
+import { AuthenticationError, AuthorizationError, isRegkitError, ProtocolError } from "../core/errors.js";
 import { isReplayable } from "../transport/body.js";
 import { discard, headerValue } from "../transport/response.js";
 import { EndpointPolicy } from "../transport/scheme.js";
-import type { Handler, HttpRequest, Middleware } from "../transport/types.js";
+import type { Handler, HttpRequest, HttpResponse, Middleware } from "../transport/types.js";
 import { type Challenge, parseChallenges, pickChallenge } from "./challenge.js";
 import type { CredentialProvider, ResolvedCredential } from "./credentials.js";
 import { mergeScopes } from "./scope.js";
@@ -169,10 +169,26 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
         }
         if (!retry) return response;
         await discard(response);
-        return next(withAuthorization(request, retry.header));
+        const final = await next(withAuthorization(request, retry.header));
+        if (final.status === 401 && retry.token && /error="?insufficient_scope/i.test(challengeOf(final))) {
+          // A token issued to valid credentials that still lacks the scope: a permission, not a login, problem.
+          const resolved = await credentialFor(state, request.url.host);
+          if (resolved) {
+            await discard(final);
+            throw new AuthorizationError(
+              `${request.url.host}: the credentials from ${resolved.source} do not grant ${scopes.join(" ") || "this request"}`,
+              { status: 401, code: "DENIED" },
+            );
+          }
+        }
+        return final;
       };
     },
   };
+}
+
+function challengeOf(response: HttpResponse): string {
+  return headerValue(response, "www-authenticate") ?? "";
 }
 
 function withAuthorization(request: HttpRequest, header: string | undefined): HttpRequest {

@@ -32,6 +32,8 @@ export class RegistryContext {
   readonly send: Handler;
   readonly provider: string | undefined;
   readonly telemetry: Telemetry;
+  /** Blob uploads larger than this go up in PATCHes of this size (see RegistryOptions). */
+  readonly uploadChunkSize: number | undefined;
   readonly #policy: EndpointPolicy;
   #base: Promise<URL> | undefined;
 
@@ -44,11 +46,13 @@ export class RegistryContext {
     telemetry?: Telemetry;
     /** A base URL fixed by configuration (no scheme probing). */
     baseUrl?: URL;
+    uploadChunkSize?: number;
   }) {
     this.registry = options.registry;
     this.endpoint = options.endpoint;
     this.send = options.send;
     this.provider = options.provider;
+    this.uploadChunkSize = options.uploadChunkSize;
     this.#policy = options.policy;
     this.telemetry = options.telemetry ?? new Telemetry();
     // Validate the host now, so a bad one fails before any request.

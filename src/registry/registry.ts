@@ -58,6 +58,12 @@ export interface RegistryOptions extends HttpClientOptions {
   endpoints?: Record<string, string>;
   /** Auth challenges known in advance, by origin (see AuthOptions.challenges). */
   challenges?: AuthOptions["challenges"];
+  /**
+   * Largest request body of a blob upload: bigger blobs go up in PATCHes of
+   * this many bytes (default: one PUT whenever digest and size are known).
+   * An upload's own `chunkSize` takes precedence.
+   */
+  uploadChunkSize?: number;
 }
 
 /** Parses `endpoints`, keyed by the host requests would otherwise go to (`registry-1.docker.io`). */
@@ -108,6 +114,7 @@ export class Registry {
   readonly #contexts = new Map<string, RegistryContext>();
   readonly #telemetry: Telemetry;
   readonly #endpoints: Map<string, URL>;
+  readonly #uploadChunkSize: number | undefined;
   #recorder: Recorder | undefined;
 
   constructor(options: RegistryOptions = {}) {
@@ -118,6 +125,14 @@ export class Registry {
     });
     this.#telemetry.observeRateLimits(() => this.rateLimits.all());
     this.#endpoints = endpointOverrides(options.endpoints ?? {});
+    if (
+      options.uploadChunkSize !== undefined &&
+      !(Number.isSafeInteger(options.uploadChunkSize) && options.uploadChunkSize > 0)
+    )
+      throw new ConfigurationError(
+        `uploadChunkSize must be a positive integer, got ${options.uploadChunkSize}`,
+      );
+    this.#uploadChunkSize = options.uploadChunkSize;
     if (options.transport) {
       if (options.middlewares || options.insecureHosts) {
         throw new InvalidInputError(
@@ -215,6 +230,7 @@ export class Registry {
         send: this.#send,
         telemetry: this.#telemetry,
         ...(override ? { baseUrl: override } : {}),
+        ...(this.#uploadChunkSize ? { uploadChunkSize: this.#uploadChunkSize } : {}),
       });
       this.#contexts.set(registry, ctx);
     }

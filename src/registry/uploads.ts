@@ -114,7 +114,11 @@ export class BlobUploader {
         session = started.session;
       }
       try {
-        const chunkSize = options.chunkSize ?? 0;
+        // The registry's default chunk size bounds a request's body; an explicit one always chunks.
+        const fallback = this.#ctx.uploadChunkSize;
+        const chunkSize =
+          options.chunkSize ??
+          (fallback !== undefined && (size === undefined || size > fallback) ? fallback : 0);
         if (expected.digest && size !== undefined && chunkSize <= 0) {
           await this.#monolithic(session, source, expected.digest, size, options);
           options.onProgress?.(size);

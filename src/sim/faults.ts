@@ -101,11 +101,15 @@ export class FaultInjector {
     return async (c, next) => {
       const path = new URL(c.req.url).pathname;
       const rule = this.pick(c.req.method, path);
+      let injected: Response | undefined;
       try {
-        return await this.#apply(c, next, rule);
+        injected = await this.#apply(c, next, rule);
+        return injected;
       } finally {
+        // An injected answer is not in c.res yet: log the status the client gets.
+        const status = injected?.status ?? c.res.status;
         this.log.push(
-          `${c.req.method} ${path} ${c.res.status}${c.req.header("range") ? ` ${c.req.header("range")}` : ""}`,
+          `${c.req.method} ${path} ${status}${c.req.header("range") ? ` ${c.req.header("range")}` : ""}`,
         );
       }
     };

@@ -58,7 +58,7 @@ export interface DockerHubOptions {
   /** Transport, telemetry and record/replay options of the underlying Registry. */
   registry?: Omit<
     RegistryOptions,
-    "credentials" | "endpoints" | "challenges" | "retry" | "circuitBreaker" | "timeoutMs"
+    "credentials" | "endpoints" | "challenges" | "retry" | "circuitBreaker" | "timeoutMs" | "uploadChunkSize"
   >;
 }
 
@@ -92,6 +92,7 @@ export class DockerHub {
         },
       },
       timeoutMs: config.timeoutSeconds * 1000,
+      uploadChunkSize: Math.round(config.chunkSizeMb * 1024 * 1024),
       retry: { maxAttempts: config.maxRetries + 1 },
       circuitBreaker: {
         failureThreshold: config.circuitBreaker.failureThreshold,
