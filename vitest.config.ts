@@ -1,17 +1,28 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+// Where the CLI's child processes write their V8 coverage (read by test/coverage/provider.ts).
+const childCoverage = fileURLToPath(new URL("./.coverage-children", import.meta.url));
+const coverageOn =
+  process.argv.includes("--coverage") || process.argv.some((a) => a.startsWith("--coverage."));
+const setup = {
+  setupFiles: ["test/coverage/childProcesses.ts"],
+  env: coverageOn ? { REGKIT_CHILD_COVERAGE: childCoverage } : {},
+};
 
 // Two projects: fast unit tests beside the code, and integration tests that
 // start real registries (CNCF distribution, regkit's embedded one) and skopeo.
 export default defineConfig({
   test: {
     coverage: {
-      provider: "v8",
+      provider: "custom",
+      customProviderModule: "./test/coverage/module.ts",
       include: ["src/**/*.ts"],
       exclude: ["src/**/*.test.ts"],
-      reporter: ["text-summary", "html"],
+      reporter: ["text-summary", "json-summary", "html"],
     },
     projects: [
-      { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 20_000 } },
+      { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 20_000, ...setup } },
       {
         test: {
           name: "integration",
@@ -20,6 +31,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          ...setup,
         },
       },
     ],

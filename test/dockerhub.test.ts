@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { staticCredentials } from "../src/auth/credentials.js";
 import { basic } from "../src/auth/index.js";
 import { type Digest, digestOf } from "../src/core/digest.js";
@@ -186,6 +186,11 @@ describe("Docker Hub §11.1 acceptance criteria", () => {
   });
 
   it("Auth: Token refresh (renewed before expiry, and once after a 401)", async () => {
+    // Client and fake read the same fake Date: expiry is reached by moving it, not by sleeping.
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-03-01T12:00:00Z") });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const shortFake = dockerHubFake({ jwtTtlSeconds: 1 });
     const short = await startRegistryServer({ users: new Users(ACCOUNTS), providers: [shortFake] });
     try {
@@ -215,7 +220,7 @@ describe("Docker Hub §11.1 acceptance criteria", () => {
       await session.authorization();
       expect(session.logins).toBe(2);
       // A clock that runs slow keeps a token the server already refuses: one re-login, then success.
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      vi.setSystemTime(new Date("2026-03-01T12:00:01.100Z"));
       skew = -60_000;
       const names: string[] = [];
       for await (const repo of api.repositories("alice")) names.push(repo.name);

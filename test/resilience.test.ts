@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { digestOf } from "../src/core/digest.js";
 import { CircuitOpenError, isRegkitError, RateLimitError, ServerError } from "../src/core/errors.js";
 import { Registry, type RegistryOptions } from "../src/registry/registry.js";
@@ -16,22 +16,30 @@ import { readAll } from "./support/streams.js";
 const FAST = { serverErrorDelayMs: 5, unavailableDelayMs: 5, networkDelayMs: 5 };
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
+  vi.useRealTimers();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
 async function setup(rules: FaultRule[], options: RegistryOptions = {}, seed = 7) {
   const server = await startRegistryServer({ faults: { rules, seed } });
   const retries: number[] = [];
+  const delays: number[] = [];
   const registry = new Registry({
     credentials: false,
-    retry: { ...FAST, onRetry: ({ attempt }) => retries.push(attempt) },
+    retry: {
+      ...FAST,
+      onRetry: ({ attempt, delayMs }) => {
+        retries.push(attempt);
+        delays.push(delayMs);
+      },
+    },
     ...options,
   });
   cleanups.push(async () => {
     await registry.close();
     await server.close();
   });
-  return { server, registry, retries, repo: registry.repository(server.host, "faulty/app") };
+  return { server, registry, retries, delays, repo: registry.repository(server.host, "faulty/app") };
 }
 
 async function seedBlob(server: RegistryServer, bytes: Buffer): Promise<void> {
@@ -44,17 +52,21 @@ async function seedBlob(server: RegistryServer, bytes: Buffer): Promise<void> {
 
 describe("retry", () => {
   it("waits for Retry-After on 429 and then succeeds", async () => {
-    const { server, repo, retries } = await setup([
+    const { server, repo, retries, delays } = await setup([
       { kind: "status", status: 429, retryAfter: 1, route: "/tags/list", times: 1 },
     ]);
     const image = await generateImage({ seed: "r429", layers: 1 });
     await seedBlob(server, image.config.bytes);
     await seedBlob(server, image.layers[0]!.bytes);
     await repo.manifests.put("v1", image.manifest.bytes, image.manifest.mediaType);
-    const started = Date.now();
     expect(await repo.tags().all()).toEqual(["v1"]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    // The wait is Retry-After's second exactly (not the jittered backoff of the FAST settings).
     expect(retries).toEqual([1]);
+    expect(delays).toEqual([1000]);
+    expect(server.faults!.log.filter((l) => l.includes("/tags/list")).map((l) => l.split(" ")[2])).toEqual([
+      "429",
+      "200",
+    ]);
   });
 
   it("gives up at once on a 429 whose wait is too long, saying how to raise the limit", async () => {
@@ -138,6 +150,8 @@ describe("retry", () => {
 
 describe("circuit breaker", () => {
   it("opens after five failures, fails fast saying when it retries, and closes after successes", async () => {
+    // The breaker measures its open period with Date.now(): a fake Date replaces the wait.
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-03-01T12:00:00Z") });
     const { repo, server } = await setup([{ kind: "status", status: 503, route: "/manifests/", times: 5 }], {
       retry: false,
       circuitBreaker: { halfOpenAfterMs: 300 },
@@ -146,10 +160,14 @@ describe("circuit breaker", () => {
     const open = await repo.manifests.get("v1").catch((e: unknown) => e);
     expect(open).toBeInstanceOf(CircuitOpenError);
     expect((open as Error).message).toMatch(
-      /^circuit open for http:\/\/127\.0\.0\.1:\d+: failing fast until \d{4}-/,
+      /^circuit open for http:\/\/127\.0\.0\.1:\d+: failing fast until 2026-03-01T12:00:00\.300Z/,
     );
     expect(server.faults!.applied.get("status")).toBe(5);
-    await new Promise((r) => setTimeout(r, 350));
+    const requests = server.faults!.log.length;
+    vi.setSystemTime(new Date("2026-03-01T12:00:00.299Z"));
+    await expect(repo.manifests.get("v1")).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(server.faults!.log).toHaveLength(requests);
+    vi.setSystemTime(new Date("2026-03-01T12:00:00.300Z"));
     // Half-open: the trial call goes through (and finds no manifest), then the circuit closes.
     await expect(repo.manifests.get("v1")).rejects.toThrow(/NAME_UNKNOWN/);
     await expect(repo.manifests.get("v1")).rejects.toThrow(/NAME_UNKNOWN/);

@@ -192,7 +192,8 @@ describe("WebhookReceiver", () => {
     expect((await post(url, '{"n":1}')).status).toBe(200);
     const started = Date.now();
     await receiver.close();
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Generous: a close that waited for the idle connection would take the keep-alive timeout (4-5 s).
+    expect(Date.now() - started).toBeLessThan(3000);
     await expect(post(url, '{"n":2}')).rejects.toThrow();
   });
 
