@@ -20,6 +20,8 @@ export default defineConfig({
       include: ["src/**/*.ts"],
       exclude: ["src/**/*.test.ts"],
       reporter: ["text-summary", "json-summary", "html"],
+      // The numbers are worth seeing even when a test failed.
+      reportOnFailure: true,
     },
     projects: [
       { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 20_000, ...setup } },

@@ -1,0 +1,27 @@
+// The modules under mutation testing: where a silent break costs most. Each names the
+// source it mutates (Stryker globs, `file:from-to` for line ranges) and the tests that
+// must notice. The GHCR and Artifact Registry clients join here once they exist, e.g.
+//   ghcr: { mutate: ["src/providers/ghcr/client.ts"], tests: ["test/ghcr.test.ts"] },
+export const MODULES = {
+  digest: { mutate: ["src/core/digest.ts"], tests: ["src/core/digest.test.ts"] },
+  "token-cache": {
+    mutate: ["src/auth/tokenCache.ts", "src/auth/authMiddleware.ts"],
+    tests: ["src/auth/auth.test.ts"],
+  },
+  retry: { mutate: ["src/transport/retry.ts"], tests: ["src/transport/retry.test.ts"] },
+  "circuit-breaker": {
+    mutate: ["src/transport/circuitBreaker.ts"],
+    tests: ["src/transport/circuitBreaker.test.ts"],
+  },
+  redirect: { mutate: ["src/transport/redirect.ts"], tests: ["src/transport/redirect.test.ts"] },
+  // Redaction only: the constants and the three functions that apply them.
+  "cassette-redaction": {
+    mutate: ["src/transport/cassette.ts:17-22", "src/transport/cassette.ts:82-108"],
+    tests: ["src/transport/cassette.test.ts"],
+  },
+  copy: { mutate: ["src/copy/copy.ts"], tests: ["test/copy.test.ts", "test/copy.failures.test.ts"] },
+  dockerhub: {
+    mutate: ["src/providers/dockerhub/hubClient.ts", "src/providers/dockerhub/hubSession.ts"],
+    tests: ["test/dockerhub.test.ts"],
+  },
+};
