@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { CircuitOpenError, NetworkError } from "../core/errors.js";
+import { AuthenticationError, CircuitOpenError, NetworkError, ServerError } from "../core/errors.js";
 import { circuitBreakerMiddleware } from "./circuitBreaker.js";
 import type { HttpRequest, HttpResponse } from "./types.js";
 
@@ -13,12 +13,13 @@ const request = (origin = ORIGIN): HttpRequest => ({
 
 /** A registry whose next answers are scripted: a status, or a thrown network error. */
 function scripted() {
-  const outcomes: Array<number | "reset"> = [];
+  const outcomes: Array<number | "reset" | Error> = [];
   const seen: string[] = [];
   const handler = async (req: HttpRequest): Promise<HttpResponse> => {
     seen.push(req.url.origin);
     const outcome = outcomes.shift() ?? 200;
     if (outcome === "reset") throw new NetworkError("connection reset", { retryable: true });
+    if (outcome instanceof Error) throw outcome;
     return { status: outcome, headers: {}, body: Readable.from([]), url: req.url, request: req };
   };
   return { outcomes, seen, handler };
@@ -158,5 +159,49 @@ describe("circuit breaker", () => {
     advance(4999);
     expect(await b.failure()).toBeInstanceOf(CircuitOpenError);
     expect(b.seen).toHaveLength(2);
+  });
+
+  it("counts thrown network and server errors, not other errors", async () => {
+    const b = breaker({ failureThreshold: 2 });
+    b.outcomes.push(new AuthenticationError("no"), new Error("bug"), new AuthenticationError("no"));
+    for (let i = 0; i < 3; i++) await b.failure();
+    expect(b.states).toEqual([]);
+    b.outcomes.push(new ServerError("down"), new ServerError("down"));
+    await b.failure();
+    await b.failure();
+    expect(b.states).toEqual([`${ORIGIN} open`]);
+  });
+
+  it("works without listeners, logs opening and closing, and is named circuit-breaker", async () => {
+    const logged: Array<[Record<string, unknown>, string]> = [];
+    const logger = {
+      warn: (fields: Record<string, unknown>, message: string) => logged.push([fields, message]),
+    };
+    const middleware = circuitBreakerMiddleware({
+      failureThreshold: 1,
+      halfOpenAfterMs: 500,
+      logger: logger as never,
+    });
+    expect(middleware.name).toBe("circuit-breaker");
+    const registry = scripted();
+    const send = middleware.wrap(registry.handler);
+    registry.outcomes.push(503);
+    await send(request());
+    await expect(send(request())).rejects.toBeInstanceOf(CircuitOpenError);
+    advance(500);
+    expect((await send(request())).status).toBe(200);
+    expect(logged).toEqual([
+      [{ origin: ORIGIN, retryInMs: 500 }, "circuit open: failing fast"],
+      [{ origin: ORIGIN }, "circuit closed"],
+    ]);
+    // No listener and no logger: state changes pass silently.
+    const quiet = circuitBreakerMiddleware({ failureThreshold: 1, halfOpenAfterMs: 500 }).wrap(
+      registry.handler,
+    );
+    registry.outcomes.push(503);
+    await quiet(request());
+    await expect(quiet(request())).rejects.toBeInstanceOf(CircuitOpenError);
+    advance(500);
+    expect((await quiet(request())).status).toBe(200);
   });
 });
