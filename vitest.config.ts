@@ -12,6 +12,8 @@ const setup = {
 
 // Two projects: fast unit tests beside the code, and integration tests that
 // start real registries (CNCF distribution, regkit's embedded one) and skopeo.
+// Timeouts are generous bounds, not assertions: property tests take seconds
+// alone and half a minute on a loaded machine.
 export default defineConfig({
   test: {
     coverage: {
@@ -24,7 +26,7 @@ export default defineConfig({
       reportOnFailure: true,
     },
     projects: [
-      { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 20_000, ...setup } },
+      { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 60_000, ...setup } },
       {
         test: {
           name: "integration",
