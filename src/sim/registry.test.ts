@@ -189,12 +189,18 @@ describe("embedded registry", () => {
   });
 
   it("round-trips a 32 MiB blob", async () => {
-    const bytes = randomBytes(32 * 1024 * 1024);
-    const digest = await pushBlob("big", bytes);
-    const res = await fetch(url(`/v2/big/blobs/${digest}`));
-    const hash = createHash("sha256");
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-    expect(`sha256:${hash.digest("hex")}`).toBe(digest);
+    // A server of its own: a keep-alive connection left by earlier tests must not carry this upload.
+    const big = await startRegistryServer({ maxBlobBytes: 64 * 1024 * 1024 });
+    try {
+      const bytes = randomBytes(32 * 1024 * 1024);
+      const digest = await pushBlob("big", bytes, big);
+      const res = await fetch(url(`/v2/big/blobs/${digest}`, big));
+      const hash = createHash("sha256");
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+      expect(`sha256:${hash.digest("hex")}`).toBe(digest);
+    } finally {
+      await big.close();
+    }
   });
 
   it("leaves nothing visible when a client disconnects mid-upload", async () => {
