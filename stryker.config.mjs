@@ -16,7 +16,8 @@ export default {
   checkers: [],
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 2),
   timeoutMS: 30_000,
-  ignoreStatic: true,
+  // Module-level code runs once for all tests; only modules that ask for it mutate it.
+  ignoreStatic: !module.static,
   reporters: ["clear-text", "progress", "json", "html"],
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   htmlReporter: { fileName: `reports/mutation/${name}.html` },

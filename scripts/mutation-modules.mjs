@@ -14,10 +14,15 @@ export const MODULES = {
     tests: ["src/transport/circuitBreaker.test.ts"],
   },
   redirect: { mutate: ["src/transport/redirect.ts"], tests: ["src/transport/redirect.test.ts"] },
-  // Redaction only: the constants and the three functions that apply them.
+  // Redaction only: the constants (module-level, hence `static`) and the three functions applying them.
   "cassette-redaction": {
-    mutate: ["src/transport/cassette.ts:17-22", "src/transport/cassette.ts:82-108"],
+    mutate: [
+      "src/transport/cassette.ts:17-22",
+      "src/transport/cassette.ts:82-91",
+      "src/transport/cassette.ts:100-108",
+    ],
     tests: ["src/transport/cassette.test.ts"],
+    static: true,
   },
   copy: { mutate: ["src/copy/copy.ts"], tests: ["test/copy.test.ts", "test/copy.failures.test.ts"] },
   dockerhub: {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,32 +88,34 @@ const requests: HttpRequest[] = [
 ];
 
 let dir: string;
-let file: string;
-let text: string;
-let har: Har;
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "regkit-cassette-"));
-  file = join(dir, "session.har");
-  const recorder = new Recorder(file);
-  const send = recorder.middleware().wrap(server);
-  for (const request of requests) await readText(await send(request), 1 << 20);
-  await recorder.save();
-  text = await readFile(file, "utf8");
-  har = JSON.parse(text) as Har;
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Records the requests into a fresh cassette, inside the test (so mutation testing sees it run). */
+async function record(): Promise<{ file: string; text: string; har: Har }> {
+  const file = join(dir, `${randomUUID()}.har`);
+  const recorder = new Recorder(file);
+  const send = recorder.middleware().wrap(server);
+  for (const request of requests) await readText(await send(request), 1 << 20);
+  await recorder.save();
+  const text = await readFile(file, "utf8");
+  return { file, text, har: JSON.parse(text) as Har };
+}
+
 describe("cassette redaction", () => {
-  it.each(Object.entries(SECRETS))("never writes the %s secret", (_name, secret) => {
+  it.each(Object.entries(SECRETS))("never writes the %s secret", async (_name, secret) => {
+    const { text } = await record();
     const bare = secret.replaceAll('\\"', '"');
     expect(text).not.toContain(bare);
     expect(text).not.toContain(encodeURIComponent(bare));
   });
 
-  it("redacts credential headers of requests and responses, keeping the others", () => {
+  it("redacts credential headers of requests and responses, keeping the others", async () => {
+    const { har } = await record();
     const [first] = har.log.entries;
     const headers = Object.fromEntries(first!.request.headers.map((h) => [h.name, h.value]));
     expect(headers).toEqual({
@@ -128,7 +131,8 @@ describe("cassette redaction", () => {
     ]);
   });
 
-  it("redacts secret query parameters in the URL and the query list, keeping the others", () => {
+  it("redacts secret query parameters in the URL and the query list, keeping the others", async () => {
+    const { har } = await record();
     const [first] = har.log.entries;
     const url = new URL(first!.request.url);
     expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -145,7 +149,8 @@ describe("cassette redaction", () => {
     );
   });
 
-  it("redacts the OAuth2 password and refresh_token grants' form fields", () => {
+  it("redacts the OAuth2 password and refresh_token grants' form fields", async () => {
+    const { har } = await record();
     const password = new URLSearchParams(har.log.entries[1]!.request.postData!.text);
     expect(Object.fromEntries(password)).toEqual({
       grant_type: "password",
@@ -165,7 +170,8 @@ describe("cassette redaction", () => {
     });
   });
 
-  it("redacts secret fields of JSON request and response bodies, keeping the JSON valid", () => {
+  it("redacts secret fields of JSON request and response bodies, keeping the JSON valid", async () => {
+    const { har } = await record();
     expect(JSON.parse(har.log.entries[3]!.request.postData!.text)).toEqual({
       identifier: "alice",
       secret: "[REDACTED]",
@@ -183,6 +189,7 @@ describe("cassette redaction", () => {
   });
 
   it("replays a request whose URL carried secrets (matched on the redacted URL)", async () => {
+    const { file } = await record();
     const send = new Replayer(file).middleware().wrap(server);
     const response = await send(requests[0]!);
     expect(response.status).toBe(200);

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, NetworkError } from "../core/errors.js";
+import { InvalidInputError, NetworkError, ServerError } from "../core/errors.js";
 import { type RetryOptions, retryDelayFromHeaders, retryMiddleware } from "./retry.js";
 import type { HttpMethod, HttpRequest, HttpResponse, RequestBody } from "./types.js";
 
@@ -50,10 +50,58 @@ describe("retry", () => {
     const r = retrying([500, 500, 200], { maxAttempts: 3 });
     expect((await r.send(request())).status).toBe(200);
     expect(r.attempts).toHaveLength(3);
-    expect(r.retries.map((x) => [x.attempt, x.delayMs])).toEqual([
-      [1, 4],
-      [2, 8],
+    expect(r.retries.map((x) => [x.attempt, x.delayMs, x.reason])).toEqual([
+      [1, 4, "HTTP 500"],
+      [2, 8, "HTTP 500"],
     ]);
+  });
+
+  it("gives up on repeated network errors after maxAttempts, logging each retry", async () => {
+    const warnings: Array<[Record<string, unknown>, string]> = [];
+    const logger = {
+      warn: (fields: Record<string, unknown>, message: string) => warnings.push([fields, message]),
+    };
+    const r = retrying(
+      [new NetworkError("reset 1"), new NetworkError("reset 2"), new NetworkError("reset 3"), 200],
+      { maxAttempts: 3, logger: logger as never },
+    );
+    await expect(r.send(request())).rejects.toThrow("reset 3");
+    expect(r.attempts).toHaveLength(3);
+    expect(warnings).toEqual([
+      [
+        { method: "GET", origin: "https://registry.test", attempt: 1, delayMs: 3, reason: "reset 1" },
+        "retrying request",
+      ],
+      [
+        { method: "GET", origin: "https://registry.test", attempt: 2, delayMs: 3, reason: "reset 2" },
+        "retrying request",
+      ],
+    ]);
+  });
+
+  it("works without an onRetry listener and is named retry", async () => {
+    const registry = scripted([503, 200]);
+    const middleware = retryMiddleware({ unavailableDelayMs: 1 });
+    expect(middleware.name).toBe("retry");
+    expect((await middleware.wrap(registry.handler)(request())).status).toBe(200);
+    expect(registry.attempts).toHaveLength(2);
+  });
+
+  it("waits 1 s after a 429 without Retry-After, and exactly maxRateLimitWaitMs is still waited", async () => {
+    const r = retrying([429, 200]);
+    expect((await r.send(request())).status).toBe(200);
+    expect(r.retries.map((x) => x.delayMs)).toEqual([1000]);
+    const edge = retrying([{ status: 429, headers: { "retry-after": "1" } }, 200], {
+      maxRateLimitWaitMs: 1000,
+    });
+    expect((await edge.send(request())).status).toBe(200);
+    expect(edge.retries.map((x) => x.delayMs)).toEqual([1000]);
+  });
+
+  it("only a 429 is given back at once for a long wait; a 503's Retry-After is waited for", async () => {
+    const r = retrying([{ status: 503, headers: { "retry-after": "1" } }, 200], { maxRateLimitWaitMs: 500 });
+    expect((await r.send(request())).status).toBe(200);
+    expect(r.retries.map((x) => x.delayMs)).toEqual([1000]);
   });
 
   it("retries 502, 503 and 504 after unavailableDelayMs", async () => {
@@ -104,6 +152,9 @@ describe("retry", () => {
     const invalid = retrying([new InvalidInputError("bad"), 200]);
     await expect(invalid.send(request())).rejects.toThrow("bad");
     expect(invalid.attempts).toHaveLength(1);
+    const server = retrying([new ServerError("thrown 5xx", { retryable: true }), 200]);
+    await expect(server.send(request())).rejects.toThrow("thrown 5xx");
+    expect(server.attempts).toHaveLength(1);
     const plain = retrying([new Error("bug"), 200]);
     await expect(plain.send(request())).rejects.toThrow("bug");
     expect(plain.attempts).toHaveLength(1);
@@ -124,6 +175,7 @@ describe("retry", () => {
       [request("PUT", "/v2/a/manifests/v1", "{}"), 2],
       [request("PUT", "/v2/a/manifests/v1", () => Readable.from(["{}"])), 2],
       [request("POST", "/v2/a/blobs/uploads/"), 1],
+      [request("POST", "/token", "grant_type=password"), 1],
       [request("PATCH", "/v2/a/blobs/uploads/x"), 1],
       [request("PUT", "/v2/a/blobs/uploads/x?digest=sha256:0", "x"), 1],
       [request("PUT", "/v2/a/manifests/v1", Readable.from(["{}"])), 1],
@@ -161,7 +213,11 @@ describe("retryDelayFromHeaders", () => {
 
   it.each([
     [{ "retry-after": "7" }, 7000],
-    [{ "retry-after": " 0 " }, 0],
+    [{ "retry-after": " 5 " }, 5000],
+    [{ "retry-after": "12abc" }, undefined],
+    [{ "retry-after": "abc12" }, undefined],
+    [{ "x-ratelimit-reset": `${now / 1000 + 90}x` }, undefined],
+    [{ "x-ratelimit-reset": `x${now / 1000 + 90}` }, undefined],
     [{ "retry-after": "Thu, 01 Jan 2026 00:00:30 GMT" }, 30_000],
     [{ "retry-after": "Wed, 31 Dec 2025 23:59:00 GMT" }, 0],
     [{ "x-ratelimit-reset": String(now / 1000 + 90) }, 90_000],
