@@ -55,9 +55,10 @@ const requests: HttpRequest[] = [
   {
     method: "GET",
     url: new URL(
-      `https://auth.test/token?service=registry.test&scope=repository%3Aa%3Apull&token=${SECRETS.queryToken}&access_token=${SECRETS.queryAccess}&refresh_token=${SECRETS.queryRefresh}&password=${SECRETS.queryPassword}&client_secret=${SECRETS.queryClient}`,
+      `https://auth.test/token?service=registry.test&scope=repository%3Aa%3Apull&token=${SECRETS.queryToken}&access_token=${SECRETS.queryAccess}&refresh_token=${SECRETS.queryRefresh}&password=${SECRETS.queryPassword}&client_secret=${SECRETS.queryClient}&tokenizer=kept&my_password=kept`,
     ),
     headers: {
+      "x-absent": undefined as unknown as string,
       authorization: SECRETS.authorization,
       "proxy-authorization": SECRETS.proxy,
       cookie: SECRETS.cookie,
@@ -117,6 +118,13 @@ describe("cassette redaction", () => {
   it("redacts credential headers of requests and responses, keeping the others", async () => {
     const { har } = await record();
     const [first] = har.log.entries;
+    // A header without a value is left out, not written as an empty entry.
+    expect(first!.request.headers.map((h) => h.name)).toEqual([
+      "authorization",
+      "proxy-authorization",
+      "cookie",
+      "accept",
+    ]);
     const headers = Object.fromEntries(first!.request.headers.map((h) => [h.name, h.value]));
     expect(headers).toEqual({
       authorization: "[REDACTED]",
@@ -143,6 +151,8 @@ describe("cassette redaction", () => {
       refresh_token: "[REDACTED]",
       password: "[REDACTED]",
       client_secret: "[REDACTED]",
+      tokenizer: "kept",
+      my_password: "kept",
     });
     expect(first!.request.queryString).toEqual(
       [...url.searchParams].map(([name, value]) => ({ name, value })),
