@@ -24,6 +24,8 @@ export default defineConfig({
       reporter: ["text-summary", "json-summary", "html"],
       // The numbers are worth seeing even when a test failed.
       reportOnFailure: true,
+      // With the CLI's child processes counted (measured: statements 88 %, branches 80.5 %).
+      thresholds: { statements: 80, branches: 80 },
     },
     projects: [
       { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 60_000, ...setup } },
