@@ -10,8 +10,9 @@ const setup = {
   env: coverageOn ? { REGKIT_CHILD_COVERAGE: childCoverage } : {},
 };
 
-// Two projects: fast unit tests beside the code, and integration tests that
-// start real registries (CNCF distribution, regkit's embedded one) and skopeo.
+// Three projects: fast unit tests beside the code, integration tests that
+// start real registries (CNCF distribution, regkit's embedded one) and skopeo,
+// and the examples' own tests.
 // Timeouts are generous bounds, not assertions: property tests take seconds
 // alone and half a minute on a loaded machine.
 export default defineConfig({
@@ -29,6 +30,8 @@ export default defineConfig({
     },
     projects: [
       { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 60_000, ...setup } },
+      // The examples import "regkit" as users do: the package's own exports, i.e. the built dist/.
+      { test: { name: "examples", include: ["examples/**/*.test.ts"], testTimeout: 60_000, ...setup } },
       {
         test: {
           name: "integration",
