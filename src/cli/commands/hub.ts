@@ -5,6 +5,7 @@ import { parseReference } from "../../core/reference.js";
 import type { DockerHub, HubTag } from "../../providers/dockerhub/index.js";
 import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
 import { type CliIo, createLogger, type GlobalOptions, writeJson, writeLine } from "../context.js";
+import { formatBytes } from "../format.js";
 import { parsePositive } from "../options.js";
 import { printListing } from "./list.js";
 
@@ -34,18 +35,6 @@ async function withDockerHub<T>(command: Command, fn: (hub: DockerHub) => Promis
 }
 
 const date = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d+Z$/, "Z") : "-");
-
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 
 function platforms(tag: HubTag): string {
   return tag.images.map((i) => [i.os, i.architecture, i.variant].filter(Boolean).join("/")).join(",") || "-";
@@ -188,7 +177,8 @@ export function registerHub(program: Command, io: CliIo): void {
           io,
           command.optsWithGlobals<GlobalOptions>().json,
           client.api.tags(name, options.pageSize ? { pageSize: options.pageSize } : {}),
-          (t) => `${t.name}\t${t.digest ?? "-"}\t${size(t.size)}\t${date(t.lastUpdated)}\t${platforms(t)}`,
+          (t) =>
+            `${t.name}\t${t.digest ?? "-"}\t${formatBytes(t.size)}\t${date(t.lastUpdated)}\t${platforms(t)}`,
         ),
       );
     });
