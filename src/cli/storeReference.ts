@@ -1,13 +1,10 @@
 import { stat } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import { type Digest, isDigest } from "../core/digest.js";
 import { NotFoundError, UsageError } from "../core/errors.js";
-import {
-  familiarReference,
-  parseReference,
-  parseTag,
-  type Reference,
-  referenceTarget,
-} from "../core/reference.js";
+import { type Descriptor, type ParsedManifest, parseManifest } from "../core/manifest.js";
+import { type Platform, selectPlatform } from "../core/platform.js";
+import { familiarReference, parseTag, referenceTarget } from "../core/reference.js";
 import type { Registry } from "../registry/registry.js";
 import { DockerArchiveStore } from "../store/dockerArchiveStore.js";
 import { OciArchiveStore } from "../store/ociArchiveStore.js";
@@ -15,6 +12,7 @@ import { OciLayoutStore } from "../store/ociLayoutStore.js";
 import { RemoteStore } from "../store/remoteStore.js";
 import type { Store } from "../store/store.js";
 import { TarReader } from "../store/tarReader.js";
+import { cliReference } from "./location.js";
 
 export interface StoreReference {
   store: Store;
@@ -45,24 +43,6 @@ function splitPath(text: string, kind: string): { path: string; tag?: string; di
   }
   if (!rest) throw new UsageError(`${kind}: needs a path, e.g. ${kind}:./image:v1`);
   return { path: rest, ...(tag !== undefined ? { tag } : {}), ...(digest ? { digest } : {}) };
-}
-
-/**
- * A registry reference as the CLI takes it: skopeo's `docker://` prefix is
- * accepted; other schemes and local locations get a message naming the form.
- */
-export function cliReference(text: string): Reference {
-  return parseReference(registryText(text));
-}
-
-export function registryText(text: string): string {
-  if (text.startsWith("docker://")) return text.slice("docker://".length);
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
-  if (scheme)
-    throw new UsageError(
-      `${JSON.stringify(text)}: a registry reference has no ${scheme[1]}:// scheme; write HOST/REPO[:TAG] (plain HTTP is used for loopback and --insecure-registry hosts)`,
-    );
-  return text;
 }
 
 /**
@@ -138,4 +118,35 @@ export function nameArchive(destination: StoreReference, source: StoreReference)
     const { registry, name } = source.store.repository;
     destination.store.repository = familiarReference({ registry, repository: name });
   }
+}
+
+/** What the read commands need from a local location: the manifest (one platform's, when asked) and blobs. */
+export interface LocalImage {
+  store: Store;
+  descriptor: Descriptor;
+  manifest: ParsedManifest;
+  readBlob(descriptor: Descriptor): Promise<Readable>;
+}
+
+/** Resolves `oci:`, `oci-archive:` or `docker-archive:` as `Repository.resolve` does a registry reference. */
+export async function resolveLocal(text: string, platform?: Platform): Promise<LocalImage> {
+  const { store, reference } = parseStoreReference(text, () => {
+    throw new UsageError(`${text} is not a local location`);
+  });
+  const top = await store.resolve(reference);
+  let descriptor: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.size };
+  let manifest = parseManifest(await store.fetchManifest(descriptor), descriptor.mediaType);
+  if (platform && manifest.kind === "index") {
+    const child = selectPlatform(manifest.manifest.manifests, platform);
+    descriptor = { mediaType: child.mediaType, digest: child.digest, size: child.size };
+    manifest = parseManifest(await store.fetchManifest(descriptor), descriptor.mediaType);
+  }
+  return { store, descriptor, manifest, readBlob: (blob) => store.fetchBlob(blob) };
+}
+
+/** The tags of a local location. */
+export function localTags(text: string): AsyncIterable<string> {
+  return parseStoreReference(text, () => {
+    throw new UsageError(`${text} is not a local location`);
+  }).store.tags();
 }

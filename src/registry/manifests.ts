@@ -60,14 +60,15 @@ export class ManifestStore {
         path: this.#path(reference),
         headers: { accept: acceptHeader(options.accept) },
         expect: [200],
-        operation: `get manifest ${this.#repository}:${reference}`,
+        operation: `get manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const bytes = await readBytes(response, MAX_MANIFEST_BYTES, "manifest");
       const digest = verifyManifestDigest(bytes, reference, response);
       const mediaType = baseMediaType(headerValue(response, "content-type")) ?? declaredMediaType(bytes);
-      if (!mediaType) throw new ProtocolError(`manifest ${this.#repository}:${reference} has no media type`);
+      if (!mediaType)
+        throw new ProtocolError(`manifest ${named(this.#repository, reference)} has no media type`);
       if (!isDigest(reference)) {
         this.#ctx.telemetry.transfer(this.#ctx.registry, "pull", {
           repository: this.#repository,
@@ -99,7 +100,7 @@ export class ManifestStore {
         path: this.#path(reference),
         headers: { accept: acceptHeader(options.accept) },
         expect: [200],
-        operation: `head manifest ${this.#repository}:${reference}`,
+        operation: `head manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -125,7 +126,7 @@ export class ManifestStore {
         path: this.#path(reference),
         headers: { accept: acceptHeader(options.accept) },
         expect: [200, 404],
-        operation: `head manifest ${this.#repository}:${reference}`,
+        operation: `head manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -159,7 +160,7 @@ export class ManifestStore {
         headers: { "content-type": mediaType },
         body: bytes,
         expect: [200, 201, 202, 204],
-        operation: `put manifest ${this.#repository}:${reference}`,
+        operation: `put manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull", "push")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -191,7 +192,7 @@ export class ManifestStore {
         method: "DELETE",
         path: this.#path(reference),
         expect: [200, 202, 204],
-        operation: `delete manifest ${this.#repository}:${reference}`,
+        operation: `delete manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "delete")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -226,4 +227,9 @@ function declaredMediaType(bytes: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `repo:tag` or `repo@sha256:…`, as references are written. */
+function named(repository: string, reference: string): string {
+  return `${repository}${/^[a-z0-9]+:/.test(reference) ? "@" : ":"}${reference}`;
 }
