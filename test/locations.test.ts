@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { digestOf } from "../src/core/digest.js";
 import { MediaType } from "../src/core/mediaTypes.js";
+import { parsePlatform } from "../src/core/platform.js";
 import { Registry } from "../src/registry/registry.js";
 import { type GeneratedIndex, generateIndex } from "../src/sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
@@ -112,6 +113,21 @@ describe("OCI layouts", () => {
     expect(JSON.parse(listed.stdout).referrers.map((r: { digest: string }) => r.digest)).toEqual([
       digestOf(sbom),
     ]);
+  });
+});
+
+describe("the README's library example", () => {
+  it("is true: resolve() gives a ParsedManifest whose parsed document holds the layers", async () => {
+    const readme = await readFile(join(import.meta.dirname, "..", "README.md"), "utf8");
+    expect(readme).toContain(
+      'const { manifest: image } = await repo.resolve("v1", { platform: parsePlatform("linux/arm64") });',
+    );
+    expect(readme).toContain('if (image.kind === "image") console.log(image.manifest.layers);');
+    const repo = registry.repository(server.host, "loc/src");
+    const { manifest: image } = await repo.resolve("v1", { platform: parsePlatform("linux/arm64") });
+    expect(image.kind === "image" && image.manifest.layers.map((l) => l.digest)).toEqual(
+      content.images[1]!.layers.map((l) => l.digest),
+    );
   });
 });
 
