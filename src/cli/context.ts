@@ -1,11 +1,11 @@
 import type { Digest } from "../core/digest.js";
+import { cliReference, isLocalLocation } from "../core/location.js";
 import type { Descriptor, ParsedManifest } from "../core/manifest.js";
 import { type Platform, parsePlatform } from "../core/platform.js";
 import type { Reference } from "../core/reference.js";
 import { referenceTarget } from "../core/reference.js";
-import { cliReference, isLocalLocation } from "./location.js";
 
-export { cliReference, cliRepository, isLocalLocation } from "./location.js";
+export { cliReference, cliRepository, isLocalLocation } from "../core/location.js";
 
 import type { Registry } from "../registry/registry.js";
 import type { Repository } from "../registry/repository.js";
@@ -122,7 +122,7 @@ export async function openImage<T>(
   fn: (image: OpenedImage) => Promise<T>,
 ): Promise<T> {
   if (isLocalLocation(refText)) {
-    const { resolveLocal } = await import("./storeReference.js");
+    const { resolveLocal } = await import("../store/location.js");
     const local = await resolveLocal(refText, platformText ? parsePlatform(platformText) : undefined);
     return fn({ ...local, name: local.store.name });
   }

@@ -141,6 +141,7 @@ export class OciLayoutStore implements Store, ReferrerLister {
     );
   }
 
+  /** The `org.opencontainers.image.ref.name` of each manifest in `index.json`. */
   async *tags(): AsyncIterable<string> {
     const index = await this.#index();
     yield* index.manifests

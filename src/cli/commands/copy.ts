@@ -1,11 +1,10 @@
-import { type Command, InvalidArgumentError } from "commander";
-import { parsePlatform } from "../../core/platform.js";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { providerOf } from "../../core/providers.js";
 import type { Registry } from "../../registry/registry.js";
 import type { Store } from "../../store/store.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
 import { count, formatBytes } from "../format.js";
-import { progressLine } from "../progress.js";
+import { PROGRESS_MODES, type ProgressMode, progressReporter } from "../progress.js";
 import { keepYoungGenerationSmall } from "../transferMemory.js";
 
 interface CopyFlags {
@@ -13,6 +12,7 @@ interface CopyFlags {
   platform?: string;
   referrers?: boolean;
   concurrency?: number;
+  progress?: ProgressMode;
 }
 
 function positive(value: string): number {
@@ -31,17 +31,14 @@ async function runCopy(
 ): Promise<void> {
   keepYoungGenerationSmall();
   // Loaded on use: the copy engine and the stores stay out of other commands' start-up.
-  const [{ copy }, { parseStoreReference, nameArchive }] = await Promise.all([
-    import("../../copy/copy.js"),
-    import("../storeReference.js"),
+  const [{ copyImage }, { parseStoreReference }] = await Promise.all([
+    import("../../copy/jobs.js"),
+    import("../../store/location.js"),
   ]);
   await withRegistry(globals, async (registry: Registry) => {
-    const source = parseStoreReference(from, () => registry);
-    const destination = parseStoreReference(to, () => registry);
-    // A destination named by digest gets no tag (crane and skopeo push by digest); else the source's tag.
-    const tag = destination.digest ? destination.tag : (destination.tag ?? source.tag);
-    nameArchive(destination, source);
-    const progress = progressLine(io);
+    const source = parseStoreReference(from, registry);
+    const destination = parseStoreReference(to, registry);
+    const progress = progressReporter(io, flags.progress ?? "auto");
     // Ctrl-C: no half-written files left by any store, and the conventional exit status.
     const { removeTemporaryFiles } = await import("../../store/temporaryFiles.js");
     const interrupted = () => {
@@ -56,8 +53,9 @@ async function runCopy(
     process.once("SIGTERM", interrupted);
     const planner = await dockerHubPlanner(registry, source.store);
     const started = performance.now();
-    const result = await copy(source.store, source.reference, destination.store, tag, {
-      ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
+    const result = await copyImage(source, destination, {
+      registry,
+      ...(flags.platform ? { platform: flags.platform } : {}),
       ...(flags.allPlatforms ? { allPlatforms: true } : {}),
       ...(flags.referrers ? { referrers: true } : {}),
       ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
@@ -70,14 +68,10 @@ async function runCopy(
       process.off("SIGTERM", interrupted);
     });
     const durationMs = Math.round(performance.now() - started);
+    const { tag } = result;
     if (globals.json) {
-      writeJson(io, {
-        source: source.store.name,
-        destination: destination.store.name,
-        tag: tag ?? null,
-        ...result,
-        durationMs,
-      });
+      const { source: from, destination: to, tag: _tag, ...counts } = result;
+      writeJson(io, { source: from, destination: to, tag: tag ?? null, ...counts, durationMs });
       return;
     }
     const { copied, mounted, skipped } = result.blobs;
@@ -109,7 +103,15 @@ export function registerCopy(program: Command, io: CliIo): void {
       .option("--all-platforms", "copy every platform of an index (the default without --platform)")
       .option("--platform <os/arch[/variant]>", "copy only this platform's image out of an index")
       .option("--referrers", "also copy signatures, SBOMs and attestations that refer to the image")
-      .option("--concurrency <n>", "blob transfers at once (default 4)", positive);
+      .option("--concurrency <n>", "blob transfers at once (default 4)", positive)
+      .addOption(
+        new Option(
+          "--progress <mode>",
+          "auto (a status line on a terminal), bar, plain (one line per blob, for CI logs) or none",
+        )
+          .choices(PROGRESS_MODES)
+          .default("auto"),
+      );
 
   withCopyFlags(
     program
@@ -144,7 +146,7 @@ export function registerCopy(program: Command, io: CliIo): void {
       .argument("<ref>", "registry reference")
       .addHelpText("after", LOCATIONS_HELP),
   ).action(async (src: string, ref: string, flags: CopyFlags, command: Command) => {
-    const { localSource } = await import("../storeReference.js");
+    const { localSource } = await import("../../store/location.js");
     await runCopy(io, command.optsWithGlobals<GlobalOptions>(), await localSource(src), ref, flags);
   });
 }

@@ -28,7 +28,7 @@ export function registerDigest(program: Command, io: CliIo): void {
       };
       if (isLocalLocation(refText)) {
         const [{ resolveLocal }, { parsePlatform }] = await Promise.all([
-          import("../storeReference.js"),
+          import("../../store/location.js"),
           import("../../core/platform.js"),
         ]);
         print(

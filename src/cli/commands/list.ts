@@ -44,7 +44,7 @@ export function registerList(program: Command, io: CliIo): void {
     .action(async (repoText: string, options: { pageSize?: number }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       if (isLocalLocation(repoText)) {
-        const { localTags } = await import("../storeReference.js");
+        const { localTags } = await import("../../store/location.js");
         await printListing(io, globals.json, localTags(repoText));
         return;
       }

@@ -1,5 +1,5 @@
-import { UsageError } from "../core/errors.js";
-import { type ParseOptions, parseReference, parseRepository, type Reference } from "../core/reference.js";
+import { UsageError } from "./errors.js";
+import { type ParseOptions, parseReference, parseRepository, type Reference } from "./reference.js";
 
 /**
  * A registry reference as the CLI takes it: skopeo's `docker://` prefix is

@@ -2,24 +2,27 @@ import { stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { type Digest, isDigest } from "../core/digest.js";
 import { NotFoundError, UsageError } from "../core/errors.js";
+import { cliReference } from "../core/location.js";
 import { type Descriptor, type ParsedManifest, parseManifest } from "../core/manifest.js";
 import { type Platform, selectPlatform } from "../core/platform.js";
 import { familiarReference, parseTag, referenceTarget } from "../core/reference.js";
 import type { Registry } from "../registry/registry.js";
-import { DockerArchiveStore } from "../store/dockerArchiveStore.js";
-import { OciArchiveStore } from "../store/ociArchiveStore.js";
-import { OciLayoutStore } from "../store/ociLayoutStore.js";
-import { RemoteStore } from "../store/remoteStore.js";
-import type { Store } from "../store/store.js";
-import { TarReader } from "../store/tarReader.js";
-import { cliReference } from "./location.js";
+import { DockerArchiveStore } from "./dockerArchiveStore.js";
+import { OciArchiveStore } from "./ociArchiveStore.js";
+import { OciLayoutStore } from "./ociLayoutStore.js";
+import { RemoteStore } from "./remoteStore.js";
+import type { Store } from "./store.js";
+import { TarReader } from "./tarReader.js";
 
+/** A location parsed by {@link parseStoreReference}: the store, and what to resolve in it. */
 export interface StoreReference {
+  /** Where the image lives. */
   store: Store;
   /** What to resolve in the store: a tag, a digest, or "" for a layout's only image. */
   reference: string;
   /** The tag named, if any (the destination's tag). */
   tag: string | undefined;
+  /** The digest named, if any. */
   digest: Digest | undefined;
 }
 
@@ -46,12 +49,17 @@ function splitPath(text: string, kind: string): { path: string; tag?: string; di
 }
 
 /**
+ * Turns a location as the command line takes it into a store:
  * `oci:DIR[:TAG|@DIGEST]` names an OCI layout directory, `oci-archive:FILE[:TAG]`
  * a tarball of one, `docker-archive:FILE[:NAME:TAG]` a `docker save` tarball;
  * anything else is a registry reference (`alpine:3.20`, `docker://…`,
- * `127.0.0.1:5000/a/b@sha256:…`).
+ * `127.0.0.1:5000/a/b@sha256:…`), reached through `registry` (a client, or a
+ * function giving one only when a registry is named).
+ *
+ * @throws {@link UsageError} for a local location without a path,
+ *   {@link InvalidReferenceError} for a bad registry reference.
  */
-export function parseStoreReference(text: string, registry: () => Registry): StoreReference {
+export function parseStoreReference(text: string, registry: Registry | (() => Registry)): StoreReference {
   if (text.startsWith("oci:")) {
     const { path, tag, digest } = splitPath(text.slice(4), "oci");
     return { store: new OciLayoutStore(path), reference: digest ?? tag ?? "", tag, digest };
@@ -72,7 +80,9 @@ export function parseStoreReference(text: string, registry: () => Registry): Sto
   }
   const ref = cliReference(text);
   return {
-    store: new RemoteStore(registry().repository(ref.registry, ref.repository)),
+    store: new RemoteStore(
+      (typeof registry === "function" ? registry() : registry).repository(ref.registry, ref.repository),
+    ),
     reference: referenceTarget(ref),
     tag: ref.tag,
     digest: ref.digest,
