@@ -110,8 +110,8 @@ describe("image commands", () => {
     expect(filtered.referrers).toEqual([]);
     expect((await regkit(["manifest", "delete", `${repo}@${digestOf(sbom)}`])).code).toBe(0);
     const bad = await regkit(["manifest", "put", `${repo}:broken`], "not json");
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe("regkit: manifest is not valid JSON\n");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("regkit: stdin is not a valid manifest: manifest is not valid JSON\n");
   });
 
   it("blob put streams stdin in chunks, blob delete removes it", async () => {

@@ -123,7 +123,7 @@ describe("copies that fail", () => {
       const exit = new Promise<number | null>((resolve) => child.once("exit", resolve));
       child.kill("SIGINT");
       expect(await exit).toBe(130);
-      expect(stderr).toContain("regkit: interrupted; temporary files removed");
+      expect(stderr).toMatch(/regkit: interrupted; \d+ temporary files? removed/);
       expect(await tmpSeen()).toBe(false);
       expect(await readdir(layout)).not.toContain("index.json");
     } finally {

@@ -1,6 +1,12 @@
 import type { Digest } from "../core/digest.js";
+import { cliReference, isLocalLocation } from "../core/location.js";
+import type { Descriptor, ParsedManifest } from "../core/manifest.js";
 import { type Platform, parsePlatform } from "../core/platform.js";
-import { parseReference, type Reference, referenceTarget } from "../core/reference.js";
+import type { Reference } from "../core/reference.js";
+import { referenceTarget } from "../core/reference.js";
+
+export { cliReference, cliRepository, isLocalLocation } from "../core/location.js";
+
 import type { Registry } from "../registry/registry.js";
 import type { Repository } from "../registry/repository.js";
 
@@ -76,7 +82,7 @@ export interface ImageArguments {
 }
 
 export function imageArguments(refText: string, platformText?: string): ImageArguments {
-  const ref = parseReference(refText);
+  const ref = cliReference(refText);
   const platform = platformText ? parsePlatform(platformText) : undefined;
   return { ref, target: referenceTarget(ref), resolve: platform ? { platform } : {} };
 }
@@ -93,4 +99,41 @@ export function withRepository<T>(
 /** The digest a reference points at: its own digest, or the tag resolved with a HEAD. */
 export async function pinnedDigest(repo: Repository, ref: Reference): Promise<Digest> {
   return ref.digest ?? (await repo.manifests.head(referenceTarget(ref))).digest;
+}
+
+/** An image as the read commands see it, wherever it lives. */
+export interface OpenedImage {
+  /** `registry/repository`, or the local location. */
+  name: string;
+  descriptor: Descriptor;
+  manifest: ParsedManifest;
+  readBlob(descriptor: Descriptor): Promise<NodeJS.ReadableStream>;
+}
+
+/**
+ * Resolves REF (one platform's manifest with `--platform`) in a registry or in
+ * any location copy takes (`oci:`, `oci-archive:`, `docker-archive:`), so the
+ * read commands take every location the copy commands take.
+ */
+export async function openImage<T>(
+  globals: GlobalOptions,
+  refText: string,
+  platformText: string | undefined,
+  fn: (image: OpenedImage) => Promise<T>,
+): Promise<T> {
+  if (isLocalLocation(refText)) {
+    const { resolveLocal } = await import("../store/location.js");
+    const local = await resolveLocal(refText, platformText ? parsePlatform(platformText) : undefined);
+    return fn({ ...local, name: local.store.name });
+  }
+  const { ref, target, resolve } = imageArguments(refText, platformText);
+  return withRepository(globals, ref, async (repo) => {
+    const { manifest, descriptor } = await repo.resolve(target, resolve);
+    return fn({
+      name: `${ref.registry}/${ref.repository}`,
+      descriptor,
+      manifest,
+      readBlob: async (blob) => (await repo.blobs.fetch(blob.digest, { size: blob.size })).stream,
+    });
+  });
 }

@@ -1,8 +1,8 @@
-import type { Digest } from "../core/digest.js";
-import { isRegkitError, RegkitError } from "../core/errors.js";
+import { type Digest, digestEquals } from "../core/digest.js";
+import { isRegkitError, RegkitError, UsageError } from "../core/errors.js";
 import { type Descriptor, type ParsedManifest, parseManifest } from "../core/manifest.js";
 import { isIndexMediaType } from "../core/mediaTypes.js";
-import { type Platform, selectPlatform } from "../core/platform.js";
+import { formatPlatform, type Platform, platformFromDescriptor, selectPlatform } from "../core/platform.js";
 import { isMounter, isReferrerLister, type Store } from "../store/store.js";
 import { Semaphore } from "./semaphore.js";
 
@@ -24,6 +24,11 @@ export interface CopyOptions {
    * Hub counts each as a pull), waiting or failing before the first one.
    */
   beforeManifests?: (manifests: Descriptor[]) => Promise<void>;
+  /**
+   * The destination was named by digest (`REPO@sha256:…`): what is copied
+   * must have this digest, checked before anything moves.
+   */
+  digest?: string;
 }
 
 /** A progress event of a copy: a blob's fate, bytes moved, or a manifest written. */
@@ -74,11 +79,20 @@ export async function copy(
   tag: string | undefined,
   options: CopyOptions = {},
 ): Promise<CopyResult> {
+  if (options.referrers && destination.holdsOneImage)
+    throw new UsageError(`${destination.name} holds one image: it cannot take referrers (drop --referrers)`);
   const run = new CopyRun(source, destination, options);
-  const root = await side("source", `resolve ${reference}`, () => source.resolve(reference));
-  const descriptor = await run.node(root, tag, true);
-  if (destination.finish) await side("destination", "finish", () => destination.finish!());
-  return { descriptor, manifests: run.manifests, blobs: run.counts, bytes: run.bytes };
+  try {
+    const what = reference ? `resolve ${reference}` : "resolve its only image";
+    const root = await side("source", what, () => source.resolve(reference));
+    const descriptor = await run.node(root, tag, true);
+    if (destination.finish) await side("destination", "finish", () => destination.finish!(descriptor, tag));
+    return { descriptor, manifests: run.manifests, blobs: run.counts, bytes: run.bytes };
+  } catch (error) {
+    // Nothing half-written stays behind: archives drop their temporary file.
+    await destination.abort?.().catch(() => undefined);
+    throw error;
+  }
 }
 
 async function side<T>(origin: "source" | "destination", what: string, fn: () => Promise<T>): Promise<T> {
@@ -127,6 +141,7 @@ class CopyRun {
       const child = selectPlatform(parsed.manifest.manifests, this.options.platform);
       return this.node({ mediaType: child.mediaType, digest: child.digest, size: child.size }, tag, true);
     }
+    if (root) this.#checkRoot(descriptor, parsed);
     if (parsed.kind === "index") {
       const images = parsed.manifest.manifests.filter((child) => !isIndexMediaType(child.mediaType));
       if (this.options.beforeManifests && images.length > 0) {
@@ -166,6 +181,25 @@ class CopyRun {
       );
     }
     return exact;
+  }
+
+  /** Before anything moves: the destination can hold what is copied, under the digest it names. */
+  #checkRoot(descriptor: Descriptor, parsed: ParsedManifest): void {
+    if (parsed.kind === "index" && this.destination.holdsOneImage) {
+      const platforms = parsed.manifest.manifests.map((d) => {
+        const platform = platformFromDescriptor(d);
+        return platform ? formatPlatform(platform) : d.digest;
+      });
+      throw new UsageError(
+        `${this.destination.name} holds one image and the source is an index: choose a platform with --platform (${platforms.join(", ")})`,
+      );
+    }
+    const expected = this.options.digest;
+    if (expected && !digestEquals(descriptor.digest, expected))
+      throw new RegkitError(
+        `the destination names ${expected} but the image copied is ${descriptor.digest}: nothing was copied`,
+        { code: "DIGEST_INVALID", category: "integrity" },
+      );
   }
 
   /** Each blob once per run, however many manifests share it. */

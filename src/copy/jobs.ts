@@ -2,7 +2,7 @@ import type { Digest } from "../core/digest.js";
 import { type Platform, parsePlatform } from "../core/platform.js";
 import { parseReference, parseRepository, referenceTarget } from "../core/reference.js";
 import { Registry, type RegistryOptions } from "../registry/registry.js";
-import { parseStoreReference, type StoreReference } from "../store/location.js";
+import { nameArchive, parseStoreReference, type StoreReference } from "../store/location.js";
 import { type CopyOptions, type CopyResult, copy } from "./copy.js";
 
 /** How the one-call jobs reach registries. */
@@ -75,8 +75,13 @@ export function copyImage(
   return withJobRegistry(options, async (registry) => {
     const source = typeof from === "string" ? parseStoreReference(from, registry) : from;
     const destination = typeof to === "string" ? parseStoreReference(to, registry) : to;
-    const tag = destination.tag ?? source.tag;
-    const result = await copy(source.store, source.reference, destination.store, tag, copyOptions(options));
+    // A destination named by digest gets no tag (crane and skopeo push by digest) and must match.
+    const tag = destination.digest ? destination.tag : (destination.tag ?? source.tag);
+    nameArchive(destination, source);
+    const result = await copy(source.store, source.reference, destination.store, tag, {
+      ...copyOptions(options),
+      ...(destination.digest ? { digest: destination.digest } : {}),
+    });
     return { ...result, source: source.store.name, destination: destination.store.name, tag };
   });
 }

@@ -118,18 +118,19 @@ function parseName(
   const registry = normalizeRegistry(split.registry);
   let repository = split.path;
   if (repository.length === 0) throw new InvalidReferenceError(input, "repository name is empty");
-  if (repository !== repository.toLowerCase()) {
-    throw new InvalidReferenceError(input, "repository name must be lowercase");
-  }
   const components = repository.split("/");
+  // Structure first: `BAD//ref` is wrong for its empty component, whatever its case.
   for (const component of components) {
     if (component.length === 0) throw new InvalidReferenceError(input, "empty path component");
-    if (!PATH_COMPONENT.test(component)) {
+    if (!PATH_COMPONENT.test(component.toLowerCase())) {
       throw new InvalidReferenceError(
         input,
         `invalid path component ${JSON.stringify(component.slice(0, 64))}`,
       );
     }
+  }
+  if (repository !== repository.toLowerCase()) {
+    throw new InvalidReferenceError(input, "repository name must be lowercase");
   }
   if (registry === DOCKER_HUB && components.length === 1) repository = `${OFFICIAL_NAMESPACE}/${repository}`;
   if (registry.length + 1 + repository.length > MAX_NAME_LENGTH) {

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copy } from "../copy/copy.js";
 import { Digester } from "../core/digest.js";
+import { exitCodeFor } from "../core/errors.js";
 import { formatPlatform, parsePlatform, platformFromDescriptor } from "../core/platform.js";
 import { Registry } from "../registry/registry.js";
 import type { Repository } from "../registry/repository.js";
@@ -79,61 +80,71 @@ async function session(registry: Registry, host: string, pushFirst: boolean): Pr
   return seen;
 }
 
-const work = await mkdtemp(join(tmpdir(), "regkit-demo-"));
-const cassette = join(work, "session.har");
+/** A failing demo reports like the CLI: one line and the exit code of the README's table, no stack trace. */
+async function tour(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), "regkit-demo-"));
+  const cassette = join(work, "session.har");
+  try {
+    const server = await startRegistryServer({ port: 0 });
+    log(`embedded registry listening at ${server.url}`);
+    const live = new Registry({ credentials: false, record: cassette });
+    const seen = await session(live, server.host, true);
+    for (const line of seen) log(line);
+    await live.close();
+
+    // Out to an OCI layout directory and back into a registry, through the same copy engine.
+    const back = await startRegistryServer({ port: 0 });
+    const plain = new Registry({ credentials: false });
+    const layoutDir = join(work, "layout");
+    const pulled = await copy(
+      new RemoteStore(plain.repository(server.host, "demo/hello")),
+      "v1",
+      new OciLayoutStore(layoutDir),
+      "v1",
+    ).catch(() => undefined);
+    // (the first registry is still up: it closes below, after the cassette is written)
+    if (!pulled) throw new Error("pull to the OCI layout failed");
+    log(
+      `pulled to oci:${layoutDir}:v1 — ${pulled.blobs.copied} blobs, ${pulled.bytes} bytes, digests verified`,
+    );
+    const pushed = await copy(
+      new OciLayoutStore(layoutDir),
+      "v1",
+      new RemoteStore(plain.repository(back.host, "restored/hello")),
+      "v1",
+    );
+    log(
+      `pushed back to ${back.host}/restored/hello:v1 — same index digest: ${pushed.descriptor.digest === pulled.descriptor.digest}`,
+    );
+    await plain.close();
+    await back.close();
+    await server.close();
+
+    const har = JSON.parse(await readFile(cassette, "utf8")) as { log: { entries: unknown[] } };
+    const beside = await readdir(join(`${cassette}.blobs`, "sha256")).catch(() => []);
+    log(
+      `recorded ${har.log.entries.length} HTTP exchanges to a HAR 1.2 cassette (${beside.length} large bodies beside it)`,
+    );
+
+    // The registry is gone: the same session now runs from the cassette alone.
+    const offline = new Registry({ credentials: false, replay: cassette });
+    const replayed = await session(offline, server.host, false);
+    await offline.close();
+    if (replayed.join("\n") !== seen.join("\n"))
+      throw new Error("the replayed session differs from the live one");
+    log("replayed the session offline from the cassette: identical results");
+    await dockerHubTour();
+    log(`done in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 try {
-  const server = await startRegistryServer({ port: 0 });
-  log(`embedded registry listening at ${server.url}`);
-  const live = new Registry({ credentials: false, record: cassette });
-  const seen = await session(live, server.host, true);
-  for (const line of seen) log(line);
-  await live.close();
-
-  // Out to an OCI layout directory and back into a registry, through the same copy engine.
-  const back = await startRegistryServer({ port: 0 });
-  const plain = new Registry({ credentials: false });
-  const layoutDir = join(work, "layout");
-  const pulled = await copy(
-    new RemoteStore(plain.repository(server.host, "demo/hello")),
-    "v1",
-    new OciLayoutStore(layoutDir),
-    "v1",
-  ).catch(() => undefined);
-  // (the first registry is still up: it closes below, after the cassette is written)
-  if (!pulled) throw new Error("pull to the OCI layout failed");
-  log(
-    `pulled to oci:${layoutDir}:v1 — ${pulled.blobs.copied} blobs, ${pulled.bytes} bytes, digests verified`,
-  );
-  const pushed = await copy(
-    new OciLayoutStore(layoutDir),
-    "v1",
-    new RemoteStore(plain.repository(back.host, "restored/hello")),
-    "v1",
-  );
-  log(
-    `pushed back to ${back.host}/restored/hello:v1 — same index digest: ${pushed.descriptor.digest === pulled.descriptor.digest}`,
-  );
-  await plain.close();
-  await back.close();
-  await server.close();
-
-  const har = JSON.parse(await readFile(cassette, "utf8")) as { log: { entries: unknown[] } };
-  const beside = await readdir(join(`${cassette}.blobs`, "sha256")).catch(() => []);
-  log(
-    `recorded ${har.log.entries.length} HTTP exchanges to a HAR 1.2 cassette (${beside.length} large bodies beside it)`,
-  );
-
-  // The registry is gone: the same session now runs from the cassette alone.
-  const offline = new Registry({ credentials: false, replay: cassette });
-  const replayed = await session(offline, server.host, false);
-  await offline.close();
-  if (replayed.join("\n") !== seen.join("\n"))
-    throw new Error("the replayed session differs from the live one");
-  log("replayed the session offline from the cassette: identical results");
-  await dockerHubTour();
-  log(`done in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-} finally {
-  await rm(work, { recursive: true, force: true });
+  await tour();
+} catch (error) {
+  process.stderr.write(`regkit demo: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = exitCodeFor(error);
 }
 
 /** Docker Hub's own API against the embedded fake, as `regkit hub …`, `ratelimit` and `vulns` use it. */

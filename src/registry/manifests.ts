@@ -63,14 +63,15 @@ export class ManifestStore {
         path: this.#path(reference),
         headers: { accept: acceptHeader(options.accept) },
         expect: [200],
-        operation: `get manifest ${this.#repository}:${reference}`,
+        operation: `get manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const bytes = await readBytes(response, MAX_MANIFEST_BYTES, "manifest");
       const digest = verifyManifestDigest(bytes, reference, response);
       const mediaType = baseMediaType(headerValue(response, "content-type")) ?? declaredMediaType(bytes);
-      if (!mediaType) throw new ProtocolError(`manifest ${this.#repository}:${reference} has no media type`);
+      if (!mediaType)
+        throw new ProtocolError(`manifest ${named(this.#repository, reference)} has no media type`);
       if (!isDigest(reference)) {
         this.#ctx.telemetry.transfer(this.#ctx.registry, "pull", {
           repository: this.#repository,
@@ -102,7 +103,7 @@ export class ManifestStore {
         path: this.#path(reference),
         headers: { accept: acceptHeader(options.accept) },
         expect: [200],
-        operation: `head manifest ${this.#repository}:${reference}`,
+        operation: `head manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -129,7 +130,7 @@ export class ManifestStore {
         path: this.#path(reference),
         headers: { accept: acceptHeader(options.accept) },
         expect: [200, 404],
-        operation: `head manifest ${this.#repository}:${reference}`,
+        operation: `head manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -163,7 +164,7 @@ export class ManifestStore {
         headers: { "content-type": mediaType },
         body: bytes,
         expect: [200, 201, 202, 204],
-        operation: `put manifest ${this.#repository}:${reference}`,
+        operation: `put manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull", "push")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -195,7 +196,7 @@ export class ManifestStore {
         method: "DELETE",
         path: this.#path(reference),
         expect: [200, 202, 204],
-        operation: `delete manifest ${this.#repository}:${reference}`,
+        operation: `delete manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "delete")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
@@ -230,4 +231,9 @@ function declaredMediaType(bytes: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `repo:tag` or `repo@sha256:…`, as references are written. */
+function named(repository: string, reference: string): string {
+  return `${repository}${/^[a-z0-9]+:/.test(reference) ? "@" : ":"}${reference}`;
 }

@@ -1,34 +1,31 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream, rmSync } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open as openFile, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
-import {
-  Digester,
-  digestAlgorithm,
-  digestEquals,
-  digestHex,
-  parseDigest,
-  VerifyingStream,
-} from "../core/digest.js";
-import {
-  ConfigurationError,
-  DigestMismatchError,
-  isRegkitError,
-  NotFoundError,
-  SizeMismatchError,
-} from "../core/errors.js";
-import { type Descriptor, descriptorSchema } from "../core/manifest.js";
+import { digestAlgorithm, digestHex, parseDigest, VerifyingStream } from "../core/digest.js";
+import { ConfigurationError, NotFoundError, UsageError } from "../core/errors.js";
+import type { Descriptor } from "../core/manifest.js";
 import { MediaType } from "../core/mediaTypes.js";
-import type { Store } from "./store.js";
+import {
+  type LayoutIndex,
+  layoutIndexSchema,
+  REF_NAME,
+  referrersIn,
+  resolveInLayout,
+  subjectOf,
+  verifiedManifest,
+  withTag,
+  withUntagged,
+} from "./layoutIndex.js";
+import { receiveBlob } from "./receiveBlob.js";
+import type { ReferrerLister, Store } from "./store.js";
+import { removeTemporaryFiles, trackTemporary } from "./temporaryFiles.js";
 
-export const REF_NAME = "org.opencontainers.image.ref.name";
-const indexSchema = z.looseObject({ schemaVersion: z.literal(2), manifests: z.array(descriptorSchema) });
-type LayoutIndex = z.infer<typeof indexSchema>;
+export { REF_NAME } from "./layoutIndex.js";
+
 const LOCK_STALE_MS = 30_000;
-const MAX_RESUMES = 3;
 
 /**
  * An OCI image layout directory (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`).
@@ -37,14 +34,10 @@ const MAX_RESUMES = 3;
  * blob are harmless; `index.json` changes happen under a lock file. Paths
  * come only from validated digests, so no digest can escape the directory.
  */
-export class OciLayoutStore implements Store {
-  /** Temporary files being written, process-wide, so an interrupted run can remove them. */
-  static readonly #inProgress = new Set<string>();
-
-  /** Removes every temporary file still being written (for SIGINT handlers: synchronous). */
+export class OciLayoutStore implements Store, ReferrerLister {
+  /** Removes every temporary file any store is still writing (for SIGINT handlers: synchronous). */
   static removeTemporaryFiles(): void {
-    for (const path of OciLayoutStore.#inProgress) rmSync(path, { force: true });
-    OciLayoutStore.#inProgress.clear();
+    removeTemporaryFiles();
   }
 
   readonly dir: string;
@@ -65,12 +58,17 @@ export class OciLayoutStore implements Store {
     try {
       text = await readFile(join(this.dir, "index.json"), "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { schemaVersion: 2, manifests: [] };
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return { schemaVersion: 2, manifests: [] };
+      if (code === "ENOTDIR")
+        throw new UsageError(
+          `${this.dir} is a file, not an OCI layout directory: for a tarball write docker-archive:${this.dir} or oci-archive:${this.dir}`,
+        );
       throw new ConfigurationError(`cannot read ${this.dir}/index.json: ${(error as Error).message}`);
     }
     const parsed = (() => {
       try {
-        return indexSchema.safeParse(JSON.parse(text));
+        return layoutIndexSchema.safeParse(JSON.parse(text));
       } catch {
         return undefined;
       }
@@ -81,43 +79,44 @@ export class OciLayoutStore implements Store {
   }
 
   async resolve(reference: string): Promise<Descriptor> {
-    const index = await this.#index();
-    if (reference.includes(":") && /^[a-z0-9]+:/.test(reference)) {
-      const digest = parseDigest(reference);
-      const listed = index.manifests.find((d) => d.digest === digest);
-      if (listed) return listed;
-      const bytes = await readFile(this.#blobPath(digest)).catch(() => undefined);
-      if (!bytes) throw new NotFoundError(`${this.name}: no manifest ${digest}`);
-      const mediaType =
-        (JSON.parse(bytes.toString("utf8")) as { mediaType?: string }).mediaType ?? MediaType.OciManifest;
-      return { mediaType, digest, size: bytes.byteLength };
-    }
-    const tagged = index.manifests.filter((d) => d.annotations?.[REF_NAME] === reference);
-    if (tagged.length === 0 && reference === "" && index.manifests.length === 1) return index.manifests[0]!;
-    if (tagged.length === 0) {
-      const names = index.manifests.map((d) => d.annotations?.[REF_NAME]).filter(Boolean);
-      throw new NotFoundError(
-        `${this.name}: no image tagged ${JSON.stringify(reference)} (tags: ${names.join(", ") || "none"})`,
-      );
-    }
-    return tagged[0]!;
+    return resolveInLayout(await this.#index(), reference, this.name, this.#manifestBytes, () =>
+      this.#empty(),
+    );
+  }
+
+  async #empty(): Promise<Error> {
+    const exists = await stat(this.dir).catch(() => undefined);
+    return new NotFoundError(
+      exists ? `${this.name} holds no image (index.json lists none)` : `${this.dir} does not exist`,
+    );
+  }
+
+  readonly #manifestBytes = (entry: Descriptor): Promise<Buffer | undefined> =>
+    readFile(this.#blobPath(entry.digest)).catch(() => undefined);
+
+  /**
+   * The manifests that refer to `subject`: index.json lists every manifest
+   * with a subject as an untagged entry (as oras does), so the layout keeps
+   * signatures and SBOMs reachable and copies them onward.
+   */
+  async referrers(subject: Descriptor): Promise<Descriptor[]> {
+    return referrersIn(await this.#index(), subject.digest, this.#manifestBytes);
+  }
+
+  /** A copy's root without a tag is listed untagged, as skopeo does, so tools find it. */
+  async finish(root: Descriptor, tag?: string): Promise<void> {
+    if (tag) return;
+    await this.#record(root);
   }
 
   async fetchManifest(descriptor: Descriptor): Promise<Buffer> {
-    const bytes = await readFile(this.#blobPath(descriptor.digest)).catch(() => {
-      throw new NotFoundError(`${this.name}: missing blob ${descriptor.digest}`);
-    });
-    const digester = new Digester(digestAlgorithm(descriptor.digest));
-    digester.update(bytes);
-    const actual = digester.digest();
-    if (!digestEquals(actual, descriptor.digest))
-      throw new DigestMismatchError(descriptor.digest, actual, "manifest");
-    return bytes;
+    return verifiedManifest(descriptor, await this.#manifestBytes(descriptor), this.name);
   }
 
   async pushManifest(descriptor: Descriptor, bytes: Buffer, tag?: string): Promise<void> {
     await this.#writeVerified(descriptor, async () => Readable.from([bytes]));
     if (tag) await this.#tag(descriptor, tag);
+    else if (subjectOf(bytes)) await this.#record(descriptor, bytes);
   }
 
   async fetchBlob(descriptor: Descriptor, offset = 0, options: { verify?: boolean } = {}): Promise<Readable> {
@@ -157,39 +156,29 @@ export class OciLayoutStore implements Store {
     await this.#ensureLayout();
     await mkdir(join(final, ".."), { recursive: true });
     const temp = `${final}.${randomBytes(6).toString("hex")}.tmp`;
-    OciLayoutStore.#inProgress.add(temp);
-    const digester = new Digester(digestAlgorithm(descriptor.digest));
+    const forget = trackTemporary(temp);
     try {
       const file = createWriteStream(temp, { flags: "w", highWaterMark: 1 << 20 });
       // A write error (disk full) surfaces through end() below; never as an uncaught event.
       file.on("error", () => undefined);
-      for (let resumes = 0; ; resumes++) {
-        try {
-          for await (const chunk of await open(digester.size)) {
-            const buf = chunk as Buffer;
-            digester.update(buf);
-            if (digester.size > descriptor.size)
-              throw new SizeMismatchError(descriptor.size, digester.size, "blob");
-            if (!file.write(buf)) await new Promise<void>((resolve) => file.once("drain", () => resolve()));
-          }
-          break;
-        } catch (error) {
-          const resumable = isRegkitError(error) && error.category === "network" && error.retryable;
-          if (!resumable || resumes >= MAX_RESUMES) throw error;
-        }
-      }
-      await new Promise<void>((resolve, reject) =>
+      const failed = await receiveBlob(descriptor, open, (chunk) =>
+        file.write(chunk) ? undefined : new Promise<void>((resolve) => file.once("drain", () => resolve())),
+      ).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+      const closed = new Promise<void>((resolve, reject) =>
         file.end((error?: Error | null) => (error ? reject(error) : resolve())),
       );
-      if (digester.size !== descriptor.size)
-        throw new SizeMismatchError(descriptor.size, digester.size, "blob");
-      const actual = digester.digest();
-      if (!digestEquals(actual, descriptor.digest))
-        throw new DigestMismatchError(descriptor.digest, actual, "blob");
+      if (failed) {
+        await closed.catch(() => undefined);
+        throw failed.error;
+      }
+      await closed;
       await rename(temp, final);
     } finally {
       await rm(temp, { force: true });
-      OciLayoutStore.#inProgress.delete(temp);
+      forget();
     }
   }
 
@@ -203,10 +192,20 @@ export class OciLayoutStore implements Store {
 
   /** Points `tag` at the manifest in index.json, under a lock so concurrent writers do not lose entries. */
   async #tag(descriptor: Descriptor, tag: string): Promise<void> {
+    await this.#updateIndex((manifests) => withTag(manifests, descriptor, tag));
+  }
+
+  /** Lists a manifest untagged (a copied root, a referrer) unless index.json lists it already. */
+  async #record(descriptor: Descriptor, bytes?: Buffer): Promise<void> {
+    await this.#updateIndex((manifests) => withUntagged(manifests, descriptor, bytes));
+  }
+
+  async #updateIndex(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
+    await this.#ensureLayout();
     await this.#withLock(async () => {
       const index = await this.#index();
-      const manifests = index.manifests.filter((d) => d.annotations?.[REF_NAME] !== tag);
-      manifests.push({ ...descriptor, annotations: { ...descriptor.annotations, [REF_NAME]: tag } });
+      const manifests = change(index.manifests);
+      if (manifests === index.manifests) return;
       const next = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
       const temp = join(this.dir, `index.json.${randomBytes(6).toString("hex")}.tmp`);
       await writeFile(temp, JSON.stringify(next));

@@ -32,8 +32,15 @@ export interface Store {
   exists(descriptor: Descriptor): Promise<boolean>;
   /** The tags in the store. */
   tags(): AsyncIterable<string>;
-  /** Called once a copy into the store is complete: archives close the file here. */
-  finish?(): Promise<void>;
+  /**
+   * Called once a copy into the store is complete, with the root it copied:
+   * archives close the file here, layouts list an untagged root in index.json.
+   */
+  finish?(root: Descriptor, tag?: string): Promise<void>;
+  /** Called when a copy into the store failed: whatever was half-written goes. */
+  abort?(): Promise<void>;
+  /** True for stores that hold a single image (archives): copy refuses an index before moving anything. */
+  readonly holdsOneImage?: boolean;
 }
 
 /** Stores that can take a blob from a sibling without moving its bytes (registry cross-repository mount). */

@@ -1,24 +1,27 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import type { Digest } from "../../core/digest.js";
 import { UsageError } from "../../core/errors.js";
-import { parseReference, type Reference } from "../../core/reference.js";
+import type { Reference } from "../../core/reference.js";
 import {
   type CliIo,
+  cliReference,
+  cliRepository,
   type GlobalOptions,
   withRegistry,
   withRepository,
   writeJson,
   writeLine,
 } from "../context.js";
+import { parsePositive } from "../options.js";
 import { keepYoungGenerationSmall } from "../transferMemory.js";
 
 function blobReference(text: string): Reference & { digest: Digest } {
-  const ref = parseReference(text, { defaultTag: false });
+  const ref = cliReference(text, { defaultTag: false });
   if (!ref.digest)
     throw new UsageError(`blob reference needs a digest: REPO@sha256:…, got ${JSON.stringify(text)}`);
   return ref as Reference & { digest: Digest };
@@ -36,6 +39,14 @@ export function registerBlob(program: Command, io: CliIo): void {
       keepYoungGenerationSmall();
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = blobReference(refText);
+      if (options.output) {
+        // Refused before the download starts, naming the directory (not the temporary file's name).
+        const parent = await stat(dirname(options.output)).catch(() => undefined);
+        if (!parent?.isDirectory())
+          throw new UsageError(
+            `cannot write ${options.output}: directory ${dirname(options.output)} does not exist`,
+          );
+      }
       await withRepository(globals, ref, async (repo) => {
         const fetched = await repo.blobs.fetch(ref.digest);
         if (!options.output) {
@@ -75,12 +86,11 @@ export function registerBlob(program: Command, io: CliIo): void {
     .command("put")
     .description("upload stdin as a blob of REPO, streamed; prints its digest")
     .argument("<repo>", "repository")
-    .option("--chunk-size <bytes>", "upload in PATCH chunks of this size (default 8 MiB)", (v) => Number(v))
+    .option("--chunk-size <bytes>", "upload in PATCH chunks of this size (default 8 MiB)", parsePositive)
     .action(async (repoText: string, options: { chunkSize?: number }, command: Command) => {
       keepYoungGenerationSmall();
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const { parseRepository } = await import("../../core/reference.js");
-      const { registry: host, repository } = parseRepository(repoText);
+      const { registry: host, repository } = cliRepository(repoText);
       await withRegistry(globals, async (registry) => {
         const { Readable } = await import("node:stream");
         const source = io.stdin instanceof Readable ? io.stdin : Readable.from(io.stdin);

@@ -3,6 +3,7 @@ import { providerOf } from "../../core/providers.js";
 import type { Registry } from "../../registry/registry.js";
 import type { Store } from "../../store/store.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
+import { count, formatBytes } from "../format.js";
 import { PROGRESS_MODES, type ProgressMode, progressReporter } from "../progress.js";
 import { keepYoungGenerationSmall } from "../transferMemory.js";
 
@@ -38,11 +39,14 @@ async function runCopy(
     const source = parseStoreReference(from, registry);
     const destination = parseStoreReference(to, registry);
     const progress = progressReporter(io, flags.progress ?? "auto");
-    // Ctrl-C: no half-written files left in a layout, and the conventional exit status.
-    const interrupted = async () => {
-      const { OciLayoutStore } = await import("../../store/ociLayoutStore.js");
-      OciLayoutStore.removeTemporaryFiles();
-      io.stderr.write("\nregkit: interrupted; temporary files removed\n");
+    // Ctrl-C: no half-written files left by any store, and the conventional exit status.
+    const { removeTemporaryFiles } = await import("../../store/temporaryFiles.js");
+    const interrupted = () => {
+      progress.done();
+      const removed = removeTemporaryFiles();
+      io.stderr.write(
+        `\nregkit: interrupted${removed > 0 ? `; ${count(removed, "temporary file")} removed` : ""}\n`,
+      );
       process.exit(130);
     };
     process.once("SIGINT", interrupted);
@@ -56,25 +60,26 @@ async function runCopy(
       ...(flags.referrers ? { referrers: true } : {}),
       ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
       ...(planner ? { beforeManifests: planner } : {}),
+      ...(destination.digest ? { digest: destination.digest } : {}),
       ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
     }).finally(() => {
       progress.done();
       process.off("SIGINT", interrupted);
       process.off("SIGTERM", interrupted);
     });
-    const seconds = (performance.now() - started) / 1000;
+    const durationMs = Math.round(performance.now() - started);
     const { tag } = result;
     if (globals.json) {
       const { source: from, destination: to, tag: _tag, ...counts } = result;
-      writeJson(io, { source: from, destination: to, tag: tag ?? null, ...counts, seconds });
+      writeJson(io, { source: from, destination: to, tag: tag ?? null, ...counts, durationMs });
       return;
     }
     const { copied, mounted, skipped } = result.blobs;
     writeLine(
       io,
       `${source.store.name} → ${destination.store.name}${tag ? `:${tag}` : ""} ${result.descriptor.digest}: ` +
-        `${copied} blobs copied (${(result.bytes / 1e6).toFixed(1)} MB), ${mounted} mounted, ${skipped} already there, ` +
-        `${result.manifests} manifests, ${seconds.toFixed(2)} s`,
+        `${count(copied, "blob")} copied (${formatBytes(result.bytes)}), ${mounted} mounted, ${skipped} already there, ` +
+        `${count(result.manifests, "manifest")}, ${(durationMs / 1000).toFixed(2)} s`,
     );
   });
 }
@@ -111,9 +116,10 @@ export function registerCopy(program: Command, io: CliIo): void {
   withCopyFlags(
     program
       .command("copy")
-      .description("copy an image between registries and OCI layouts (oci:DIR[:TAG]), skipping what is there")
-      .argument("<src>", "source: registry reference or oci:DIR[:TAG]")
-      .argument("<dst>", "destination: registry reference or oci:DIR[:TAG]"),
+      .description("copy an image between registries, OCI layouts and archives, skipping what is there")
+      .argument("<src>", "source location (below)")
+      .argument("<dst>", "destination location (below)")
+      .addHelpText("after", LOCATIONS_HELP),
   ).action((src: string, dst: string, flags: CopyFlags, command: Command) =>
     runCopy(io, command.optsWithGlobals<GlobalOptions>(), src, dst, flags),
   );
@@ -121,26 +127,44 @@ export function registerCopy(program: Command, io: CliIo): void {
   withCopyFlags(
     program
       .command("pull")
-      .description("copy an image from a registry into an OCI layout directory")
+      .description("copy an image from a registry into an OCI layout directory (or any location)")
       .argument("<ref>", "registry reference")
-      .argument("<dir>", "OCI layout directory (created if needed)"),
+      .argument("<dir>", "OCI layout directory (created if needed), or a location with a prefix (below)")
+      .addHelpText("after", LOCATIONS_HELP),
   ).action((ref: string, dir: string, flags: CopyFlags, command: Command) =>
-    runCopy(io, command.optsWithGlobals<GlobalOptions>(), ref, `oci:${dir}`, flags),
+    runCopy(io, command.optsWithGlobals<GlobalOptions>(), ref, hasPrefix(dir) ? dir : `oci:${dir}`, flags),
   );
 
   withCopyFlags(
     program
       .command("push")
-      .description("copy an image from an OCI layout directory (oci:DIR[:TAG] or DIR) to a registry")
-      .argument("<dir>", "OCI layout directory, optionally oci:DIR:TAG")
-      .argument("<ref>", "registry reference"),
-  ).action((dir: string, ref: string, flags: CopyFlags, command: Command) =>
-    runCopy(
-      io,
-      command.optsWithGlobals<GlobalOptions>(),
-      dir.startsWith("oci:") ? dir : `oci:${dir}`,
-      ref,
-      flags,
-    ),
-  );
+      .description("copy an image from an OCI layout directory or an image tarball to a registry")
+      .argument(
+        "<src>",
+        "DIR[:TAG] (an OCI layout), FILE (a docker save or OCI archive, told apart by content), or a location",
+      )
+      .argument("<ref>", "registry reference")
+      .addHelpText("after", LOCATIONS_HELP),
+  ).action(async (src: string, ref: string, flags: CopyFlags, command: Command) => {
+    const { localSource } = await import("../../store/location.js");
+    await runCopy(io, command.optsWithGlobals<GlobalOptions>(), await localSource(src), ref, flags);
+  });
 }
+
+const hasPrefix = (text: string) => /^(oci|oci-archive|docker-archive|docker):/.test(text);
+
+const LOCATIONS_HELP = `
+Locations:
+  REGISTRY/REPO:TAG, REGISTRY/REPO@DIGEST   a registry (docker:// in front is accepted, as skopeo writes it)
+  oci:DIR[:TAG|@DIGEST]                      an OCI image layout directory (an untagged image is listed without a name)
+  oci-archive:FILE[:TAG]                     a tar of an OCI image layout, as skopeo reads and writes it
+  docker-archive:FILE[:NAME:TAG]             a docker save tarball for docker load; one image, so --platform for an index
+                                             (without NAME it takes the source's repository name)
+
+A destination named by digest (REPO@sha256:…) gets no tag, and must be the digest of what is copied.
+
+Examples:
+  regkit copy 127.0.0.1:5000/demo/hello:v1 oci:./hello:v1
+  regkit copy --platform linux/amd64 127.0.0.1:5000/demo/hello:v1 docker-archive:app.tar:example/app:v1
+  regkit push ./app.tar 127.0.0.1:5000/demo/app:v1
+`;

@@ -1,10 +1,17 @@
 import { type Command, Option } from "commander";
 import { UnsupportedError } from "../../core/errors.js";
 import { providerOf } from "../../core/providers.js";
-import { parseReference } from "../../core/reference.js";
 import type { DockerHub, HubTag } from "../../providers/dockerhub/index.js";
 import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
-import { type CliIo, createLogger, type GlobalOptions, writeJson, writeLine } from "../context.js";
+import {
+  type CliIo,
+  cliReference,
+  createLogger,
+  type GlobalOptions,
+  writeJson,
+  writeLine,
+} from "../context.js";
+import { formatBytes } from "../format.js";
 import { parsePositive } from "../options.js";
 import { printListing } from "./list.js";
 
@@ -35,25 +42,13 @@ async function withDockerHub<T>(command: Command, fn: (hub: DockerHub) => Promis
 
 const date = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d+Z$/, "Z") : "-");
 
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
 function platforms(tag: HubTag): string {
   return tag.images.map((i) => [i.os, i.architecture, i.variant].filter(Boolean).join("/")).join(",") || "-";
 }
 
 /** `alpine` is `library/alpine`, `docker.io/x/y` is `x/y`: the Hub API's NAMESPACE/NAME. */
 function hubRepository(text: string): string {
-  const ref = parseReference(text);
+  const ref = cliReference(text);
   if (providerOf(ref.registry) !== "dockerhub")
     throw new UnsupportedError(`${text} is not a Docker Hub repository`, { provider: "dockerhub" });
   return ref.repository;
@@ -188,7 +183,8 @@ export function registerHub(program: Command, io: CliIo): void {
           io,
           command.optsWithGlobals<GlobalOptions>().json,
           client.api.tags(name, options.pageSize ? { pageSize: options.pageSize } : {}),
-          (t) => `${t.name}\t${t.digest ?? "-"}\t${size(t.size)}\t${date(t.lastUpdated)}\t${platforms(t)}`,
+          (t) =>
+            `${t.name}\t${t.digest ?? "-"}\t${formatBytes(t.size)}\t${date(t.lastUpdated)}\t${platforms(t)}`,
         ),
       );
     });
@@ -198,7 +194,7 @@ export function registerHub(program: Command, io: CliIo): void {
     .description("delete one tag through the Hub API (needs credentials)")
     .argument("<ref>", "NAMESPACE/NAME:TAG")
     .action(async (text: string, _options: unknown, command: Command) => {
-      const ref = parseReference(text);
+      const ref = cliReference(text);
       if (!ref.tag || ref.digest) throw new UnsupportedError("hub untag needs NAME:TAG");
       const name = hubRepository(text);
       await withDockerHub(command, (client) => client.api.deleteTag(name, ref.tag!));
@@ -247,7 +243,7 @@ export function registerVulns(program: Command, io: CliIo): void {
     .option("--platform <os/arch[/variant]>", "platform of a multi-platform image (default linux/amd64)")
     .option("--config <file>", "regkit config file")
     .action(async (text: string, options: { platform?: string }, command: Command) => {
-      const ref = parseReference(text);
+      const ref = cliReference(text);
       if (providerOf(ref.registry) !== "dockerhub")
         throw new UnsupportedError(`no vulnerability source for ${ref.registry} (supported: docker.io)`);
       const report = await withDockerHub(command, (client) =>

@@ -1,10 +1,12 @@
 import type { Command } from "commander";
+import { SizeLimitError } from "../../core/errors.js";
 import { formatPlatform, platformFromDescriptor } from "../../core/platform.js";
-import { parseReference, referenceTarget } from "../../core/reference.js";
+import { referenceTarget } from "../../core/reference.js";
 import {
   type CliIo,
+  cliReference,
   type GlobalOptions,
-  imageArguments,
+  openImage,
   pinnedDigest,
   withRepository,
   writeJson,
@@ -19,7 +21,7 @@ async function readAll(stream: AsyncIterable<unknown>, limit: number): Promise<B
   let size = 0;
   for await (const chunk of stream) {
     size += (chunk as Buffer).byteLength;
-    if (size > limit) throw new Error(`config larger than ${limit} bytes`);
+    if (size > limit) throw new SizeLimitError("image config", limit);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
@@ -33,62 +35,64 @@ export function registerImage(program: Command, io: CliIo): void {
     .option("--platform <os/arch[/variant]>", "inspect this platform's image of an index")
     .action(async (refText: string, options: { platform?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const { ref, target, resolve } = imageArguments(refText, options.platform);
-      await withRepository(globals, ref, async (repo) => {
-        const { manifest, descriptor } = await repo.resolve(target, resolve);
-        const summary: Record<string, unknown> = {
-          reference: `${ref.registry}/${ref.repository}`,
-          mediaType: manifest.mediaType,
-          digest: descriptor.digest,
-          size: manifest.bytes.byteLength,
-          ...(manifest.manifest.artifactType ? { artifactType: manifest.manifest.artifactType } : {}),
-          ...(manifest.manifest.annotations ? { annotations: manifest.manifest.annotations } : {}),
-        };
-        if (manifest.kind === "index") {
-          summary.platforms = manifest.manifest.manifests.map((d) => ({
-            platform: platformFromDescriptor(d) ? formatPlatform(platformFromDescriptor(d)!) : null,
-            digest: d.digest,
-            size: d.size,
-          }));
-        } else {
-          const { config, layers } = manifest.manifest;
-          summary.layers = layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
-          summary.totalSize = layers.reduce((n, l) => n + l.size, 0) + config.size;
-          const blob = await repo.blobs.fetch(config.digest, { size: config.size });
-          const { parseImageConfig } = await import("../../core/manifest.js");
-          const parsed = parseImageConfig(await readAll(blob.stream, MAX_CONFIG));
-          const settings = (parsed.config ?? {}) as Record<string, unknown>;
-          summary.config = {
-            digest: config.digest,
-            os: parsed.os,
-            architecture: parsed.architecture,
-            ...(parsed.variant ? { variant: parsed.variant } : {}),
-            ...(parsed.created ? { created: parsed.created } : {}),
-            ...(settings.Entrypoint ? { entrypoint: settings.Entrypoint } : {}),
-            ...(settings.Cmd ? { cmd: settings.Cmd } : {}),
+      await openImage(
+        globals,
+        refText,
+        options.platform,
+        async ({ name, manifest, descriptor, readBlob }) => {
+          const summary: Record<string, unknown> = {
+            reference: name,
+            mediaType: manifest.mediaType,
+            digest: descriptor.digest,
+            size: manifest.bytes.byteLength,
+            ...(manifest.manifest.artifactType ? { artifactType: manifest.manifest.artifactType } : {}),
+            ...(manifest.manifest.annotations ? { annotations: manifest.manifest.annotations } : {}),
           };
-        }
-        if (globals.json) {
-          writeJson(io, summary);
-          return;
-        }
-        writeLine(io, `${summary.reference}@${descriptor.digest}`);
-        writeLine(io, `  media type  ${manifest.mediaType} (${manifest.bytes.byteLength} bytes)`);
-        for (const p of (summary.platforms as
-          | Array<{ platform: string | null; digest: string }>
-          | undefined) ?? []) {
-          writeLine(io, `  platform    ${(p.platform ?? "?").padEnd(16)} ${p.digest}`);
-        }
-        const cfg = summary.config as Record<string, unknown> | undefined;
-        if (cfg)
-          writeLine(
-            io,
-            `  config      ${cfg.os}/${cfg.architecture}${cfg.variant ? `/${cfg.variant}` : ""} ${cfg.created ?? ""}`,
-          );
-        for (const l of (summary.layers as Array<{ digest: string; size: number }> | undefined) ?? []) {
-          writeLine(io, `  layer       ${l.digest} ${l.size}`);
-        }
-      });
+          if (manifest.kind === "index") {
+            summary.platforms = manifest.manifest.manifests.map((d) => ({
+              platform: platformFromDescriptor(d) ? formatPlatform(platformFromDescriptor(d)!) : null,
+              digest: d.digest,
+              size: d.size,
+            }));
+          } else {
+            const { config, layers } = manifest.manifest;
+            summary.layers = layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }));
+            summary.totalSize = layers.reduce((n, l) => n + l.size, 0) + config.size;
+            const { parseImageConfig } = await import("../../core/manifest.js");
+            const parsed = parseImageConfig(await readAll(await readBlob(config), MAX_CONFIG));
+            const settings = (parsed.config ?? {}) as Record<string, unknown>;
+            summary.config = {
+              digest: config.digest,
+              os: parsed.os,
+              architecture: parsed.architecture,
+              ...(parsed.variant ? { variant: parsed.variant } : {}),
+              ...(parsed.created ? { created: parsed.created } : {}),
+              ...(settings.Entrypoint ? { entrypoint: settings.Entrypoint } : {}),
+              ...(settings.Cmd ? { cmd: settings.Cmd } : {}),
+            };
+          }
+          if (globals.json) {
+            writeJson(io, summary);
+            return;
+          }
+          writeLine(io, `${summary.reference}@${descriptor.digest}`);
+          writeLine(io, `  media type  ${manifest.mediaType} (${manifest.bytes.byteLength} bytes)`);
+          for (const p of (summary.platforms as
+            | Array<{ platform: string | null; digest: string }>
+            | undefined) ?? []) {
+            writeLine(io, `  platform    ${(p.platform ?? "?").padEnd(16)} ${p.digest}`);
+          }
+          const cfg = summary.config as Record<string, unknown> | undefined;
+          if (cfg)
+            writeLine(
+              io,
+              `  config      ${cfg.os}/${cfg.architecture}${cfg.variant ? `/${cfg.variant}` : ""} ${cfg.created ?? ""}`,
+            );
+          for (const l of (summary.layers as Array<{ digest: string; size: number }> | undefined) ?? []) {
+            writeLine(io, `  layer       ${l.digest} ${l.size}`);
+          }
+        },
+      );
     });
 
   program
@@ -98,9 +102,7 @@ export function registerImage(program: Command, io: CliIo): void {
     .option("--platform <os/arch[/variant]>", "the config of this platform's image of an index")
     .action(async (refText: string, options: { platform?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const { ref, target, resolve } = imageArguments(refText, options.platform);
-      await withRepository(globals, ref, async (repo) => {
-        const { manifest } = await repo.resolve(target, resolve);
+      await openImage(globals, refText, options.platform, async ({ manifest, readBlob }) => {
         if (manifest.kind !== "image") {
           throw new (await import("../../core/errors.js")).UsageError(
             `${refText} is an index: choose a platform with --platform (${manifest.manifest.manifests
@@ -109,10 +111,7 @@ export function registerImage(program: Command, io: CliIo): void {
           );
         }
         const { config } = manifest.manifest;
-        const bytes = await readAll(
-          (await repo.blobs.fetch(config.digest, { size: config.size })).stream,
-          MAX_CONFIG,
-        );
+        const bytes = await readAll(await readBlob(config), MAX_CONFIG);
         writeJson(io, JSON.parse(bytes.toString("utf8")));
       });
     });
@@ -124,7 +123,7 @@ export function registerImage(program: Command, io: CliIo): void {
     .argument("<tags...>", "new tags in the same repository")
     .action(async (refText: string, tags: string[], _options: unknown, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
+      const ref = cliReference(refText);
       const { parseTag } = await import("../../core/reference.js");
       for (const tag of tags) parseTag(tag);
       await withRepository(globals, ref, async (repo) => {
@@ -149,7 +148,7 @@ export function registerImage(program: Command, io: CliIo): void {
     .argument("<ref>", "image reference with a tag")
     .action(async (refText: string, _options: unknown, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
+      const ref = cliReference(refText);
       if (ref.tag === undefined || ref.digest) {
         throw new (await import("../../core/errors.js")).UsageError("untag needs REPO:TAG");
       }
@@ -167,7 +166,7 @@ export function registerImage(program: Command, io: CliIo): void {
     .option("--artifact-type <type>", "only referrers of this artifact type")
     .action(async (refText: string, options: { artifactType?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
+      const ref = cliReference(refText);
       await withRepository(globals, ref, async (repo) => {
         const digest = await pinnedDigest(repo, ref);
         const found = await repo.referrers.list(

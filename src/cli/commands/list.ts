@@ -1,11 +1,19 @@
 import type { Command } from "commander";
-import { parseRepository } from "../../core/reference.js";
-import { type CliIo, type GlobalOptions, withRegistry, writeLine } from "../context.js";
+import {
+  type CliIo,
+  cliRepository,
+  type GlobalOptions,
+  isLocalLocation,
+  withRegistry,
+  writeJson,
+  writeLine,
+} from "../context.js";
 import { parsePositive } from "../options.js";
 
 /**
- * Streams a listing: one line per entry as pages arrive, or one JSON array
- * with --json (written as it goes, so a long listing never sits in memory).
+ * Prints a listing: one line per entry as pages arrive, or with --json one
+ * array written only once every page has arrived, so that stdout holds valid
+ * JSON or nothing (a failure on page 3 must not leave a bare `[`).
  */
 export async function printListing<T>(
   io: CliIo,
@@ -18,13 +26,9 @@ export async function printListing<T>(
     for await (const item of items) writeLine(io, line(item));
     return;
   }
-  io.stdout.write("[");
-  let first = true;
-  for await (const item of items) {
-    io.stdout.write(`${first ? "" : ","}\n  ${JSON.stringify(value(item))}`);
-    first = false;
-  }
-  io.stdout.write(first ? "]\n" : "\n]\n");
+  const all: unknown[] = [];
+  for await (const item of items) all.push(value(item));
+  writeJson(io, all);
 }
 
 export function registerList(program: Command, io: CliIo): void {
@@ -32,11 +36,19 @@ export function registerList(program: Command, io: CliIo): void {
     .command("ls")
     .alias("tags")
     .description("list the tags of REPO, all pages")
-    .argument("<repo>", "repository, e.g. alpine or 127.0.0.1:5000/a/b")
+    .argument(
+      "<repo>",
+      "repository (alpine, 127.0.0.1:5000/a/b), oci:DIR, oci-archive:FILE or docker-archive:FILE",
+    )
     .option("--page-size <n>", "tags per request", parsePositive)
     .action(async (repoText: string, options: { pageSize?: number }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const { registry: host, repository } = parseRepository(repoText);
+      if (isLocalLocation(repoText)) {
+        const { localTags } = await import("../../store/location.js");
+        await printListing(io, globals.json, localTags(repoText));
+        return;
+      }
+      const { registry: host, repository } = cliRepository(repoText);
       await withRegistry(globals, (registry) =>
         printListing(
           io,

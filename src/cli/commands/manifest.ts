@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { UsageError } from "../../core/errors.js";
-import { parseReference, referenceTarget } from "../../core/reference.js";
+import { referenceTarget } from "../../core/reference.js";
 import {
   type CliIo,
+  cliReference,
   type GlobalOptions,
-  imageArguments,
+  openImage,
   pinnedDigest,
   withRegistry,
   withRepository,
@@ -16,14 +17,15 @@ export function registerManifest(program: Command, io: CliIo): void {
   manifest
     .command("get")
     .description("print the manifest of REF (an index unless --platform picks one image)")
-    .argument("<ref>", "image reference, e.g. alpine:3.20 or 127.0.0.1:5000/a/b@sha256:…")
+    .argument(
+      "<ref>",
+      "image reference (alpine:3.20, 127.0.0.1:5000/a/b@sha256:…) or oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE",
+    )
     .option("--platform <os/arch[/variant]>", "resolve an index to the manifest of this platform")
     .option("--raw", "print the exact bytes the registry served")
     .action(async (refText: string, options: { platform?: string; raw?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const { ref, target, resolve } = imageArguments(refText, options.platform);
-      await withRepository(globals, ref, async (repo) => {
-        const { manifest: parsed } = await repo.resolve(target, resolve);
+      await openImage(globals, refText, options.platform, async ({ manifest: parsed }) => {
         if (options.raw) {
           io.stdout.write(parsed.bytes);
           return;
@@ -48,10 +50,20 @@ export function registerManifest(program: Command, io: CliIo): void {
     .option("--media-type <type>", "Content-Type to push with (default: the document's mediaType)")
     .action(async (refText: string, options: { mediaType?: string }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      const ref = parseReference(refText);
+      const ref = cliReference(refText);
       const bytes = await readStdin(io, 4 * 1024 * 1024);
-      const { parseManifest } = await import("../../core/manifest.js");
-      const parsed = parseManifest(bytes, options.mediaType);
+      const [{ parseManifest }, { InvalidInputError, isRegkitError }] = await Promise.all([
+        import("../../core/manifest.js"),
+        import("../../core/errors.js"),
+      ]);
+      let parsed: ReturnType<typeof parseManifest>;
+      try {
+        parsed = parseManifest(bytes, options.mediaType);
+      } catch (error) {
+        // What the user sent is invalid input (exit 2), not a registry's protocol breach.
+        if (!isRegkitError(error)) throw error;
+        throw new InvalidInputError(`stdin is not a valid manifest: ${error.message}`, { code: error.code });
+      }
       const mediaType = options.mediaType ?? parsed.mediaType;
       await withRegistry(globals, async (registry) => {
         const pushed = await registry
@@ -73,7 +85,7 @@ export function registerManifest(program: Command, io: CliIo): void {
 
 /** `manifest delete` and `delete`: resolve a tag to its digest, delete the manifest (its tags go with it). */
 export async function deleteManifest(io: CliIo, globals: GlobalOptions, refText: string): Promise<void> {
-  const ref = parseReference(refText);
+  const ref = cliReference(refText);
   await withRepository(globals, ref, async (repo) => {
     const digest = await pinnedDigest(repo, ref);
     await repo.manifests.delete(digest);
