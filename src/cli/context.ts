@@ -24,7 +24,14 @@ export interface CliIo {
 export async function createRegistry(options: GlobalOptions): Promise<Registry> {
   const { Registry } = await import("../registry/registry.js");
   const logger = await createLogger(options.verbose);
+  const [{ chainProviders }, { defaultCredentials }, { googleRegistryCredentials }] = await Promise.all([
+    import("../auth/credentials.js"),
+    import("../auth/defaultCredentials.js"),
+    import("../providers/gar/googleRegistryCredentials.js"),
+  ]);
   return new Registry({
+    // Artifact Registry hosts also take a Google access token when Docker's config has nothing.
+    credentials: chainProviders(defaultCredentials(), googleRegistryCredentials()),
     insecureHosts: options.insecureRegistry ?? [],
     endpoints: endpointsFromEnvironment(),
     ...(logger ? { logger } : {}),

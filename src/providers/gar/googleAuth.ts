@@ -194,25 +194,39 @@ export class GoogleTokenSource {
   async #pick(): Promise<{ client: AuthClient | undefined; source: GoogleCredentialSource }> {
     if (this.#options.accessToken)
       return { client: undefined, source: { kind: "access-token", source: "GOOGLE_OAUTH_ACCESS_TOKEN" } };
-    const { GoogleAuth, Compute, gcpMetadata } = await import("google-auth-library");
+    const { GoogleAuth, Compute, JWT, UserRefreshClient, gcpMetadata } = await import("google-auth-library");
     const fetchImplementation = transportFetch(
       this.#options.send,
       new Map([[GAR_DEFAULTS.tokenUrl, this.#options.tokenUrl ?? GAR_DEFAULTS.tokenUrl]]),
     );
     const clientOptions = { transporterOptions: { fetchImplementation } };
+    const scopes = [CLOUD_PLATFORM_SCOPE];
+    // Service accounts and gcloud users through their own constructors (the library's advice for
+    // validated files); other kinds (external account, impersonation) through its general loader.
+    const clientFor = async (json: Record<string, unknown> & { type: string }): Promise<AuthClient> => {
+      const text = (key: string) => (typeof json[key] === "string" ? (json[key] as string) : undefined);
+      if (json.type === "service_account")
+        return new JWT({
+          email: text("client_email"),
+          key: text("private_key"),
+          keyId: text("private_key_id"),
+          scopes,
+          ...clientOptions,
+        });
+      if (json.type === "authorized_user")
+        return new UserRefreshClient({
+          clientId: text("client_id"),
+          clientSecret: text("client_secret"),
+          refreshToken: text("refresh_token"),
+          ...clientOptions,
+        });
+      const auth = new GoogleAuth({ credentials: json as never, scopes, clientOptions });
+      return (await auth.getClient()) as AuthClient;
+    };
     const fromFile = async (path: string, source: string) => {
       const json = await readKeyFile(path);
       try {
-        const auth = new GoogleAuth({
-          credentials: json as ConstructorParameters<typeof GoogleAuth>[0] extends infer O
-            ? O extends { credentials?: infer C }
-              ? C
-              : never
-            : never,
-          scopes: [CLOUD_PLATFORM_SCOPE],
-          clientOptions,
-        });
-        const client = (await auth.getClient()) as AuthClient;
+        const client = await clientFor(json);
         return { client, source: { kind: "key-file" as const, source, type: json.type } };
       } catch (error) {
         throw new ConfigurationError(

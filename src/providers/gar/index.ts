@@ -7,10 +7,12 @@ import type { ProviderInfo } from "../provider.js";
 import type { VulnerabilityReport } from "../vulnerabilities.js";
 import { ContainerAnalysisApi } from "./analysis.js";
 import { ArtifactRegistryApi } from "./api.js";
+import { type CleanupCandidate, type CleanupPlan, planCleanup } from "./cleanup.js";
 import { type GarConfig, loadGarConfig } from "./config.js";
 import { GoogleTokenSource } from "./googleAuth.js";
 import { GoogleClient } from "./googleClient.js";
-import { dockerHost, type GarImage, parseGarImage } from "./names.js";
+import { resourceId } from "./model.js";
+import { dockerHost, type GarImage, type GarRepository, parseGarImage } from "./names.js";
 
 export {
   ContainerAnalysisApi,
@@ -20,6 +22,13 @@ export {
   type Occurrence,
 } from "./analysis.js";
 export { ArtifactRegistryApi, type PackageRef, type RepositoryFormat } from "./api.js";
+export {
+  type CleanupCandidate,
+  type CleanupDecision,
+  type CleanupPlan,
+  parseDuration,
+  planCleanup,
+} from "./cleanup.js";
 export { GAR_DEFAULTS, type GarConfig, loadGarConfig } from "./config.js";
 export {
   CLOUD_PLATFORM_SCOPE,
@@ -30,8 +39,10 @@ export {
 export { GoogleClient } from "./googleClient.js";
 export { googleErrorFrom, parseGoogleError } from "./googleErrors.js";
 export { transportFetch } from "./googleFetch.js";
+export { googleRegistryCredentials } from "./googleRegistryCredentials.js";
 export { checkLocation, GAR_LOCATIONS, isMultiRegion, nearestLocations } from "./locations.js";
 export type * from "./model.js";
+export { resourceId } from "./model.js";
 export {
   dockerHost,
   type GarImage,
@@ -49,8 +60,9 @@ export const artifactRegistry: ProviderInfo = {
   matches: (host) => providerOf(host) === "gar",
 };
 
-/** The username Artifact Registry's Docker endpoint takes with an OAuth2 access token as password. */
-export const DOCKER_TOKEN_USER = "oauth2accesstoken";
+import { DOCKER_TOKEN_USER } from "./googleRegistryCredentials.js";
+
+export { DOCKER_TOKEN_USER };
 
 export interface ArtifactRegistryOptions {
   config?: GarConfig;
@@ -132,6 +144,26 @@ export class ArtifactRegistry {
   repository(image: GarImage | string): Repository {
     const i = typeof image === "string" ? parseGarImage(image) : image;
     return this.registry.repository(dockerHost(i.location), `${i.project}/${i.repository}/${i.image}`);
+  }
+
+  /**
+   * What the repository's cleanup policies would delete and keep now (a dry
+   * run over every version of every package; nothing is changed).
+   */
+  async cleanupPreview(repository: GarRepository, now = new Date()): Promise<CleanupPlan> {
+    const info = await this.api.repository(repository);
+    const candidates: CleanupCandidate[] = [];
+    for await (const p of this.api.packages(repository)) {
+      const image = resourceId(p.name);
+      for await (const v of this.api.versions({ ...repository, image }))
+        candidates.push({
+          package: image,
+          version: resourceId(v.name),
+          tags: (v.relatedTags ?? []).map((t) => resourceId(t.name)),
+          createTime: new Date(v.createTime ?? 0),
+        });
+    }
+    return planCleanup(info.cleanupPolicies ?? {}, candidates, now);
   }
 
   /** The digest an image names (a tag resolved with a HEAD), then its Container Analysis findings. */
