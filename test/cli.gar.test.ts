@@ -218,3 +218,75 @@ describe("regkit gar against regkit serve --providers gar", () => {
     expect(ls.stdout.split("\n")).toContain("v1");
   });
 });
+
+describe("regkit webhook serve --provider gar", () => {
+  async function serveHooks(...args: string[]): Promise<{ hook: ChildProcess; at: string; lines: string[] }> {
+    const hook = spawn(
+      process.execPath,
+      [CLI, "webhook", "serve", "--provider", "gar", "--port", "0", ...args],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: process.env.PATH ?? "", HOME: dir, REGKIT_CONFIG: join(dir, "config.yaml") },
+      },
+    );
+    const lines: string[] = [];
+    hook.stdout!.on("data", (chunk: Buffer) => lines.push(...chunk.toString().split("\n").filter(Boolean)));
+    const at = await new Promise<string>((resolve, reject) => {
+      hook.stderr!.on("data", (chunk: Buffer) => {
+        const match = /webhook (http:\/\/\S+)/.exec(chunk.toString());
+        if (match) resolve(match[1]!);
+      });
+      hook.once("exit", () => reject(new Error("webhook serve exited")));
+    });
+    return { hook, at, lines };
+  }
+  const envelope = JSON.stringify({
+    message: {
+      data: Buffer.from(
+        JSON.stringify({
+          action: "DELETE",
+          digest: `us-east1-docker.pkg.dev/my-project/my-repo/hello@${"sha256:".padEnd(71, "a")}`,
+        }),
+      ).toString("base64"),
+      messageId: "42",
+      publishTime: "2026-11-29T14:00:00Z",
+    },
+    subscription: "projects/my-project/subscriptions/gcr",
+  });
+  const post = (at: string, body: string) =>
+    fetch(at, { method: "POST", headers: { "content-type": "application/json" }, body });
+
+  it("prints one JSON line per accepted notification; malformed ones get 400", async () => {
+    const { hook, at, lines } = await serveHooks();
+    try {
+      expect((await post(at, envelope)).status).toBe(200);
+      expect((await post(at, '{"message":{}}')).status).toBe(400);
+      // The line reaches our pipe shortly after the answer: wait for it (bounded), then compare.
+      for (let i = 0; i < 100 && lines.length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        {
+          provider: "gar",
+          type: "delete",
+          image: "us-east1-docker.pkg.dev/my-project/my-repo/hello",
+          location: "us-east1",
+          digest: "sha256:".padEnd(71, "a"),
+          message_id: "42",
+          publish_time: "2026-11-29T14:00:00Z",
+        },
+      ]);
+    } finally {
+      hook.kill("SIGTERM");
+    }
+  });
+
+  it("with --audience, a push without an OIDC token gets 401", async () => {
+    const { hook, at, lines } = await serveHooks("--audience", "https://hooks.example.com/gar");
+    try {
+      expect((await post(at, envelope)).status).toBe(401);
+      expect(lines).toEqual([]);
+    } finally {
+      hook.kill("SIGTERM");
+    }
+  });
+});
