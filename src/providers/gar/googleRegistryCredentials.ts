@@ -1,8 +1,7 @@
 import { basic, type CredentialProvider } from "../../auth/credentials.js";
 import { providerOf } from "../../core/providers.js";
 
-/** The username Artifact Registry's Docker endpoint takes with an OAuth2 access token as password. */
-export const DOCKER_TOKEN_USER = "oauth2accesstoken";
+import { DOCKER_TOKEN_USER } from "./dockerToken.js";
 
 /**
  * Google credentials for the generic registry client (`regkit ls`, `copy`,
@@ -14,7 +13,7 @@ export const DOCKER_TOKEN_USER = "oauth2accesstoken";
 export function googleRegistryCredentials(env: NodeJS.ProcessEnv = process.env): CredentialProvider {
   let pending: Promise<{ token: string; source: string } | undefined> | undefined;
   const fetchToken = async () => {
-    const { ArtifactRegistry } = await import("./index.js");
+    const { ArtifactRegistry } = await import("./artifactRegistry.js");
     const gar = await ArtifactRegistry.create({ env, tokens: { env, background: false } });
     try {
       return { token: (await gar.tokens.token()).reveal(), source: (await gar.tokens.source()).source };
