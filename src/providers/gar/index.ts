@@ -42,6 +42,7 @@ export {
 } from "./names.js";
 export { garLocation };
 
+/** What regkit knows about Google Artifact Registry as a provider (hosts, names). */
 export const artifactRegistry: ProviderInfo = {
   id: "gar",
   matches: (host) => providerOf(host) === "gar",
