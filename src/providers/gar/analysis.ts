@@ -38,6 +38,7 @@ export const occurrence = z.looseObject({
     })
     .optional(),
 });
+/** A Container Analysis occurrence (vulnerability fields read leniently). */
 export type Occurrence = z.infer<typeof occurrence>;
 
 const count = z.union([z.string(), z.number()]).transform(Number);
@@ -63,6 +64,7 @@ export const GOOGLE_SEVERITIES = [
   "MINIMAL",
   "SEVERITY_UNSPECIFIED",
 ] as const;
+/** One of Container Analysis' severities. */
 export type GoogleSeverity = (typeof GOOGLE_SEVERITIES)[number];
 
 /** The summary of one image: totals and fixable counts per Google severity. */
@@ -99,6 +101,7 @@ export class ContainerAnalysisApi {
     this.#client = client;
   }
 
+  /** Occurrences of a project, optionally filtered (`resourceUrl="…" AND kind="VULNERABILITY"`). */
   occurrences(project: string, options: { filter?: string } = {}): AsyncIterable<Occurrence> {
     return this.#client.pages(
       {
@@ -114,6 +117,7 @@ export class ContainerAnalysisApi {
     );
   }
 
+  /** Notes of a project. */
   notes(project: string, options: { filter?: string } = {}): AsyncIterable<{ name: string }> {
     return this.#client.pages(
       {
@@ -129,6 +133,7 @@ export class ContainerAnalysisApi {
     );
   }
 
+  /** Totals and fixable counts per severity for the occurrences a filter selects. */
   async summary(project: string, filter: string): Promise<GarVulnerabilitySummary> {
     const answer = await this.#client.json(
       {

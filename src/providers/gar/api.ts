@@ -18,6 +18,7 @@ import {
 } from "./model.js";
 import { type GarRepository, packageName, repositoryName } from "./names.js";
 
+/** Repository formats `gar repos --format` filters by. */
 export type RepositoryFormat = "docker" | "maven" | "npm" | "python" | "go" | "apt" | "yum";
 
 /** A package of a repository: its repository and its id (an image path for Docker). */
@@ -67,6 +68,7 @@ export class ArtifactRegistryApi {
     };
   }
 
+  /** One repository: format, mode, size, cleanup policies. */
   repository(r: GarRepository): Promise<GarRepositoryInfo> {
     const name = repositoryName(r);
     return this.#client.json(
@@ -75,6 +77,7 @@ export class ArtifactRegistryApi {
     );
   }
 
+  /** Every package of a repository. */
   packages(r: GarRepository): AsyncIterable<GarPackage> {
     const name = repositoryName(r);
     return this.#client.pages(
@@ -90,6 +93,7 @@ export class ArtifactRegistryApi {
     );
   }
 
+  /** One package. */
   package(p: PackageRef): Promise<GarPackage> {
     const name = packageName(p);
     return this.#client.json(
@@ -115,6 +119,7 @@ export class ArtifactRegistryApi {
     );
   }
 
+  /** One version with its tags. */
   version(p: PackageRef, id: string): Promise<GarVersion> {
     const name = `${packageName(p)}/versions/${encodeURIComponent(id)}`;
     return this.#client.json(
@@ -144,6 +149,7 @@ export class ArtifactRegistryApi {
     );
   }
 
+  /** Every tag of a package. */
   tags(p: PackageRef): AsyncIterable<GarTag> {
     const name = packageName(p);
     return this.#client.pages(
@@ -170,6 +176,7 @@ export class ArtifactRegistryApi {
     );
   }
 
+  /** Deletes a tag; the version stays. */
   async deleteTag(p: PackageRef, tagId: string): Promise<void> {
     const name = `${packageName(p)}/tags/${encodeURIComponent(tagId)}`;
     await this.#client.perform({
@@ -180,6 +187,7 @@ export class ArtifactRegistryApi {
     });
   }
 
+  /** Every file of a repository, optionally filtered. */
   files(r: GarRepository, options: { filter?: string } = {}): AsyncIterable<GarFile> {
     const name = repositoryName(r);
     return this.#client.pages(
@@ -196,6 +204,7 @@ export class ArtifactRegistryApi {
     );
   }
 
+  /** One file. */
   file(r: GarRepository, id: string): Promise<GarFile> {
     const name = `${repositoryName(r)}/files/${encodeURIComponent(id)}`;
     return this.#client.json(
@@ -204,6 +213,7 @@ export class ArtifactRegistryApi {
     );
   }
 
+  /** Every Docker image of a repository. */
   dockerImages(r: GarRepository): AsyncIterable<GarDockerImage> {
     const name = repositoryName(r);
     return this.#client.pages(

@@ -14,12 +14,20 @@ import { GoogleClient } from "./googleClient.js";
 import { resourceId } from "./model.js";
 import { dockerHost, type GarImage, type GarRepository, parseGarImage } from "./names.js";
 
+/** How to build an ArtifactRegistry client. */
 export interface ArtifactRegistryOptions {
   config?: GarConfig;
   /** Transport, telemetry and record/replay options of the underlying Registry. */
   registry?: Omit<RegistryOptions, "credentials" | "endpoints" | "retry" | "timeoutMs">;
   /** Token source options (tests pin the clock or switch background refresh off). */
-  tokens?: { now?: () => number; background?: boolean; env?: NodeJS.ProcessEnv };
+  tokens?: {
+    /** The clock the 80 % refresh point is measured with. */
+    now?: () => number;
+    /** Refresh in the background at 80 % of the lifetime (default true). */
+    background?: boolean;
+    /** Where GCE_METADATA_HOST, CLOUDSDK_CONFIG and HOME are read (default process.env). */
+    env?: NodeJS.ProcessEnv;
+  };
 }
 
 /**
@@ -123,6 +131,7 @@ export class ArtifactRegistry {
     return this.analysis.report(i, digest);
   }
 
+  /** Stops token refreshes and closes the connections. */
   async close(): Promise<void> {
     this.tokens.close();
     await this.registry.close();

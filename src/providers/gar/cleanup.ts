@@ -10,6 +10,7 @@ export interface CleanupCandidate {
   createTime: Date;
 }
 
+/** What the dry run decided for one version, and which policy decided. */
 export interface CleanupDecision {
   package: string;
   version: string;
@@ -20,6 +21,7 @@ export interface CleanupDecision {
   policy: string | null;
 }
 
+/** The versions a cleanup run would delete and keep. */
 export interface CleanupPlan {
   delete: CleanupDecision[];
   keep: CleanupDecision[];

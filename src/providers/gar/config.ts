@@ -21,6 +21,7 @@ export interface GarConfig {
   sources: Record<string, "default" | "file" | "environment">;
 }
 
+/** Google's endpoints and the specification's retry defaults. */
 export const GAR_DEFAULTS = {
   apiUrl: "https://artifactregistry.googleapis.com",
   analysisUrl: "https://containeranalysis.googleapis.com",

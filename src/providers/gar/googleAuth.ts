@@ -8,6 +8,7 @@ import type { Handler } from "../../transport/types.js";
 import { GAR_DEFAULTS } from "./config.js";
 import { transportFetch } from "./googleFetch.js";
 
+/** The OAuth2 scope regkit asks for (Artifact Registry and Container Analysis). */
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
 /** Where a Google access token comes from, for `auth status`-style output (never the token). */
@@ -127,6 +128,7 @@ export class GoogleTokenSource {
     if (this.#held?.token.reveal() === token.reveal()) this.#held = undefined;
   }
 
+  /** Stops the background refresh. */
   close(): void {
     clearTimeout(this.#timer);
   }

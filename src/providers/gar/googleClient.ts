@@ -97,6 +97,7 @@ export class GoogleClient {
     });
   }
 
+  /** Sends one call with the bearer token; non-2xx answers become typed errors. */
   async call(call: GoogleCall): Promise<HttpResponse> {
     const url = new URL(call.path, this.#base);
     for (const [key, value] of Object.entries(call.query ?? {}))

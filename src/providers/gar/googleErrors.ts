@@ -20,6 +20,7 @@ export interface GoogleErrorBody {
   status?: string;
 }
 
+/** The `error` object of a Google error body, when there is one. */
 export function parseGoogleError(text: string | undefined): GoogleErrorBody | undefined {
   if (!text) return undefined;
   try {

@@ -59,6 +59,7 @@ export const GAR_LOCATIONS: readonly string[] = [
 
 const MULTI_REGIONS = new Set(["us", "europe", "asia"]);
 
+/** Whether a location is a multi-region (`us`, `europe`, `asia`). */
 export function isMultiRegion(location: string): boolean {
   return MULTI_REGIONS.has(location);
 }

@@ -5,6 +5,7 @@ import { z } from "zod";
 const int64 = z.union([z.string(), z.number()]).transform((v) => Number(v));
 const time = z.string().optional();
 
+/** When a cleanup policy applies (tag state, prefixes, age). */
 export const cleanupCondition = z.looseObject({
   tagState: z.enum(["TAG_STATE_UNSPECIFIED", "TAGGED", "UNTAGGED", "ANY"]).optional(),
   tagPrefixes: z.array(z.string()).optional(),
@@ -15,6 +16,7 @@ export const cleanupCondition = z.looseObject({
   newerThan: z.string().optional(),
 });
 
+/** A repository cleanup policy: DELETE or KEEP, by condition or most recent versions. */
 export const cleanupPolicy = z.looseObject({
   id: z.string().optional(),
   action: z.enum(["ACTION_UNSPECIFIED", "DELETE", "KEEP"]).optional(),
@@ -26,8 +28,10 @@ export const cleanupPolicy = z.looseObject({
     })
     .optional(),
 });
+/** A repository cleanup policy as the API returns it. */
 export type CleanupPolicy = z.infer<typeof cleanupPolicy>;
 
+/** Schema of an Artifact Registry repository. */
 export const repository = z.looseObject({
   name: z.string(),
   format: z.string().optional(),
@@ -40,19 +44,25 @@ export const repository = z.looseObject({
   cleanupPolicies: z.record(z.string(), cleanupPolicy).optional(),
   cleanupPolicyDryRun: z.boolean().optional(),
 });
+/** An Artifact Registry repository: format, mode, size, cleanup policies. */
 export type GarRepositoryInfo = z.infer<typeof repository>;
 
+/** Schema of a package (an image for Docker). */
 export const pkg = z.looseObject({
   name: z.string(),
   displayName: z.string().optional(),
   createTime: time,
   updateTime: time,
 });
+/** A package of a repository (an image for Docker). */
 export type GarPackage = z.infer<typeof pkg>;
 
+/** Schema of a tag. */
 export const tag = z.looseObject({ name: z.string(), version: z.string().optional() });
+/** A tag and the version it points to. */
 export type GarTag = z.infer<typeof tag>;
 
+/** Schema of a version. */
 export const version = z.looseObject({
   name: z.string(),
   description: z.string().optional(),
@@ -61,8 +71,10 @@ export const version = z.looseObject({
   relatedTags: z.array(tag).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
+/** A version (a digest for Docker) with its tags. */
 export type GarVersion = z.infer<typeof version>;
 
+/** Schema of a file. */
 export const file = z.looseObject({
   name: z.string(),
   sizeBytes: int64.optional(),
@@ -71,8 +83,10 @@ export const file = z.looseObject({
   updateTime: time,
   owner: z.string().optional(),
 });
+/** A file of a repository (a layer or manifest for Docker). */
 export type GarFile = z.infer<typeof file>;
 
+/** Schema of a Docker image. */
 export const dockerImage = z.looseObject({
   name: z.string(),
   uri: z.string(),
@@ -83,8 +97,10 @@ export const dockerImage = z.looseObject({
   buildTime: time,
   updateTime: time,
 });
+/** A Docker image of a repository: URI, tags, size, upload time. */
 export type GarDockerImage = z.infer<typeof dockerImage>;
 
+/** Schema of a long-running operation (version deletes return one). */
 export const operation = z.looseObject({ name: z.string().optional(), done: z.boolean().optional() });
 
 /** A page of a `pageToken` listing: `{<field>: [...], nextPageToken}`. */

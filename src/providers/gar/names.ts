@@ -22,6 +22,7 @@ export interface GarImage extends GarRepository {
 const PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$|^[a-z0-9.-]+:[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const REPOSITORY = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
+/** The Docker host of a location: `LOCATION-docker.pkg.dev`. */
 export function dockerHost(location: string): string {
   return `${location}-docker.pkg.dev`;
 }
