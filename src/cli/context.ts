@@ -30,7 +30,14 @@ export interface CliIo {
 export async function createRegistry(options: GlobalOptions): Promise<Registry> {
   const { Registry } = await import("../registry/registry.js");
   const logger = await createLogger(options.verbose);
+  const [{ chainProviders }, { defaultCredentials }, { googleRegistryCredentials }] = await Promise.all([
+    import("../auth/credentials.js"),
+    import("../auth/defaultCredentials.js"),
+    import("../providers/gar/googleRegistryCredentials.js"),
+  ]);
   return new Registry({
+    // Artifact Registry hosts also take a Google access token when Docker's config has nothing.
+    credentials: chainProviders(defaultCredentials(), googleRegistryCredentials()),
     insecureHosts: options.insecureRegistry ?? [],
     endpoints: endpointsFromEnvironment(),
     ...(logger ? { logger } : {}),
@@ -39,9 +46,23 @@ export async function createRegistry(options: GlobalOptions): Promise<Registry> 
   });
 }
 
-/** Docker Hub references follow DOCKER_HUB_REGISTRY_URL (a mirror, a proxy, the embedded fake). */
+/**
+ * Registry names whose requests go elsewhere (a mirror, a proxy, the embedded fake), by variable:
+ * Docker Hub references follow DOCKER_HUB_REGISTRY_URL, every `*-docker.pkg.dev` host
+ * ARTIFACT_REGISTRY_DOCKER_URL.
+ */
+export const ENDPOINT_VARIABLES: Readonly<Record<string, string>> = {
+  "docker.io": "DOCKER_HUB_REGISTRY_URL",
+  "*-docker.pkg.dev": "ARTIFACT_REGISTRY_DOCKER_URL",
+};
+
 export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return env.DOCKER_HUB_REGISTRY_URL ? { "docker.io": env.DOCKER_HUB_REGISTRY_URL } : {};
+  const endpoints: Record<string, string> = {};
+  for (const [name, variable] of Object.entries(ENDPOINT_VARIABLES)) {
+    const value = env[variable];
+    if (value) endpoints[name] = value;
+  }
+  return endpoints;
 }
 
 /** The logger for `-v`…`-vvv`; pino is loaded only when something will be logged. */

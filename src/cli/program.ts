@@ -5,6 +5,7 @@ import { registerBlob } from "./commands/blob.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDigest } from "./commands/digest.js";
+import { registerGar } from "./commands/gar.js";
 import { registerHub, registerRateLimit, registerVulns } from "./commands/hub.js";
 import { registerImage } from "./commands/image.js";
 import { registerList } from "./commands/list.js";
@@ -52,6 +53,7 @@ export function buildProgram(io: CliIo): Command {
   registerHub(program, io);
   registerRateLimit(program, io);
   registerVulns(program, io);
+  registerGar(program, io);
   registerWebhook(program, io);
   registerCompletion(program, io);
   for (const command of program.commands) inheritOutput(command, program);

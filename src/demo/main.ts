@@ -134,6 +134,7 @@ async function tour(): Promise<void> {
       throw new Error("the replayed session differs from the live one");
     log("replayed the session offline from the cassette: identical results");
     await dockerHubTour();
+    await (await import("./garTour.js")).artifactRegistryTour(log);
     log(`done in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -56,6 +56,8 @@ export interface RegistryOptions extends HttpClientOptions {
    * Where a registry really lives, by the name references use:
    * `{ "docker.io": "http://127.0.0.1:5000" }` points Docker Hub references
    * at a fake, a mirror or a proxy. Credentials stay those of the name.
+   * A key starting with `*` matches every host ending in the rest:
+   * `{ "*-docker.pkg.dev": URL }` sends every Artifact Registry location there.
    */
   endpoints?: Record<string, string>;
   /** Auth challenges known in advance, by origin (see AuthOptions.challenges). */
@@ -83,6 +85,16 @@ function endpointOverrides(entries: Record<string, string>): Map<string, URL> {
     map.set(registryEndpoint(name.toLowerCase()), new URL(`${url.origin}/`));
   }
   return map;
+}
+
+/** The override for a registry: its own entry, else the first `*suffix` pattern it ends with. */
+export function endpointFor(endpoints: Map<string, URL>, registry: string): URL | undefined {
+  const host = registryEndpoint(registry.toLowerCase());
+  const exact = endpoints.get(host);
+  if (exact) return exact;
+  for (const [name, url] of endpoints)
+    if (name.startsWith("*") && host.endsWith(name.slice(1)) && host.length > name.length - 1) return url;
+  return undefined;
 }
 
 /** Requests to an overriding endpoint use the credentials of the registry name it stands for. */
@@ -225,7 +237,7 @@ export class Registry {
   context(registry: string): RegistryContext {
     let ctx = this.#contexts.get(registry);
     if (!ctx) {
-      const override = this.#endpoints.get(registryEndpoint(registry.toLowerCase()));
+      const override = endpointFor(this.#endpoints, registry);
       ctx = new RegistryContext({
         registry,
         endpoint: override?.host ?? registryEndpoint(registry),

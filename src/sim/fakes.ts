@@ -21,6 +21,7 @@ export const PROVIDER_FAKES: Readonly<Record<string, ProviderFakeLoader>> = {
       ...(settings.pullLimits ? { pullLimits: settings.pullLimits } : {}),
       ...(settings.webhooks ? { webhooks: settings.webhooks } : {}),
     }),
+  gar: async () => (await import("./gar/fake.js")).garFake(),
 };
 
 /** Resolves `serve --providers a,b` to fakes; unknown names are a clear error. */

@@ -14,6 +14,8 @@ export interface RetryOptions {
   serverErrorDelayMs?: number;
   /** First delay after a 502/503/504 (default 2 s), doubled per attempt. */
   unavailableDelayMs?: number;
+  /** First delay after a 429 without Retry-After, doubled per attempt (default: 1 s, fixed). */
+  rateLimitDelayMs?: number;
   /** Delay after a timeout or reset connection (default 1 s, fixed). */
   networkDelayMs?: number;
   /** 0..1 random source for jitter (tests pin it). */
@@ -73,6 +75,10 @@ export function retryMiddleware(options: RetryOptions = {}): Middleware {
     const failure = "error" in context.result ? context.result.error : undefined;
     if (failure instanceof RetryableStatus) {
       if (failure.waitMs !== undefined) return failure.waitMs;
+      if (failure.status === 429) {
+        const base = options.rateLimitDelayMs;
+        return base === undefined ? 1000 : jitter(base * 2 ** (context.attempt - 1));
+      }
       const base =
         failure.status === 500 ? (options.serverErrorDelayMs ?? 1000) : (options.unavailableDelayMs ?? 2000);
       return jitter(base * 2 ** (context.attempt - 1));
@@ -116,7 +122,7 @@ export function retryMiddleware(options: RetryOptions = {}): Middleware {
         // Waiting longer than allowed is not a retry: the caller gets the 429 and its reset time.
         if (response.status === 429 && wait !== undefined && wait > maxWait) return response;
         await discard(response);
-        throw new RetryableStatus(response.status, response.status === 429 ? (wait ?? 1000) : wait);
+        throw new RetryableStatus(response.status, wait);
       }, request.signal);
     },
   };

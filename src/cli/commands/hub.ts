@@ -244,8 +244,12 @@ export function registerVulns(program: Command, io: CliIo): void {
     .option("--config <file>", "regkit config file")
     .action(async (text: string, options: { platform?: string }, command: Command) => {
       const ref = cliReference(text);
+      if (providerOf(ref.registry) === "gar")
+        return (await import("./gar.js")).garVulnerabilities(text, command, io, printReport);
       if (providerOf(ref.registry) !== "dockerhub")
-        throw new UnsupportedError(`no vulnerability source for ${ref.registry} (supported: docker.io)`);
+        throw new UnsupportedError(
+          `no vulnerability source for ${ref.registry} (supported: docker.io, *-docker.pkg.dev)`,
+        );
       const report = await withDockerHub(command, (client) =>
         client.vulnerabilities(text, options.platform ? { platform: options.platform } : {}),
       );

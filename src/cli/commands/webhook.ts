@@ -45,6 +45,35 @@ const PROVIDERS = {
     };
     return provider;
   },
+  gar: async (options: { audience?: string } = {}): Promise<WebhookProvider> => {
+    const { garWebhookParser, garEventLine, idTokenVerifier } = await import(
+      "../../providers/gar/notifications.js"
+    );
+    let verify: ((authorization: string | undefined) => Promise<void>) | undefined;
+    if (options.audience) {
+      const [{ OAuth2Client }, { transportFetch }, { createRegistry }] = await Promise.all([
+        import("google-auth-library"),
+        import("../../providers/gar/googleFetch.js"),
+        import("../context.js"),
+      ]);
+      // Google's signing certificates come through regkit's transport; GOOGLE_OAUTH_CERTS_URL points elsewhere (a fake).
+      const registry = await createRegistry({});
+      const certsUrl = "https://www.googleapis.com/oauth2/v1/certs";
+      const fetchImplementation = transportFetch(
+        registry.context("artifactregistry-docker.pkg.dev").send,
+        new Map([[certsUrl, process.env.GOOGLE_OAUTH_CERTS_URL || certsUrl]]),
+      );
+      verify = idTokenVerifier(
+        new OAuth2Client({ transporterOptions: { fetchImplementation } }),
+        options.audience,
+      );
+    }
+    const provider: WebhookProvider<import("../../providers/gar/notifications.js").GarNotificationEvent> = {
+      parser: garWebhookParser(verify),
+      line: garEventLine,
+    };
+    return provider;
+  },
 } as const;
 
 type ProviderName = keyof typeof PROVIDERS;
@@ -53,6 +82,8 @@ export const SECRET_ENV = "REGKIT_WEBHOOK_SECRET";
 
 interface WebhookServeOptions {
   provider: ProviderName;
+  /** Artifact Registry push subscriptions: the OIDC audience every push must carry a token for. */
+  audience?: string;
   host: string;
   port: number;
   path: string;
@@ -145,6 +176,7 @@ export function registerWebhook(program: Command, io: CliIo): void {
         .choices(Object.keys(PROVIDERS))
         .makeOptionMandatory(),
     )
+    .option("--audience <url>", "gar: refuse (401) pushes without a Google OIDC token for this audience")
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 picks a free one)", parsePort, 8080)
     .option("--path <path>", "the path deliveries are POSTed to", parsePath, "/")
@@ -179,7 +211,7 @@ export function registerWebhook(program: Command, io: CliIo): void {
       }
       const [{ WebhookReceiver }, provider] = await Promise.all([
         import("../../providers/webhooks/receiver.js"),
-        PROVIDERS[options.provider](),
+        PROVIDERS[options.provider](options.audience ? { audience: options.audience } : {}),
       ]);
       let pending = 0;
       const receiver = new WebhookReceiver({

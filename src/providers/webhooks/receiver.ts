@@ -39,7 +39,8 @@ export interface WebhookEvent {
 /** Turns a verified raw body into a typed event, or throws a RegkitError (answered 400). */
 export interface WebhookParser<E extends WebhookEvent = WebhookEvent> {
   readonly provider: string;
-  parse(body: Buffer, headers: IncomingHttpHeaders): E;
+  /** May be async (a signature check that needs the sender's keys). */
+  parse(body: Buffer, headers: IncomingHttpHeaders): E | Promise<E>;
 }
 
 export interface WebhookReceiverOptions<E extends WebhookEvent> {
@@ -220,7 +221,7 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
     const body = await readBody(req, this.#maxBodyBytes);
     try {
       if (this.#secret) verifySignature(body, req.headers[SIGNATURE_HEADER], this.#secret);
-      return this.#parser.parse(body, req.headers);
+      return await this.#parser.parse(body, req.headers);
     } catch (error) {
       const status = isRegkitError(error) ? STATUS_FOR_CATEGORY[error.category] : undefined;
       if (status === undefined) throw error;
