@@ -6,7 +6,13 @@ import { pipeline } from "node:stream/promises";
 import { extract, type Header, pack } from "tar-stream";
 import { z } from "zod";
 import { type Digest, Digester, digestHex, digestOf } from "../core/digest.js";
-import { ConfigurationError, InvalidInputError, NotFoundError, UnsupportedError } from "../core/errors.js";
+import {
+  ConfigurationError,
+  DigestMismatchError,
+  InvalidInputError,
+  NotFoundError,
+  UnsupportedError,
+} from "../core/errors.js";
 import { type Descriptor, parseManifest } from "../core/manifest.js";
 import { MediaType } from "../core/mediaTypes.js";
 import type { Store } from "./store.js";
@@ -263,8 +269,7 @@ export class DockerArchiveStore implements Store {
       source.on("data", (chunk: Buffer) => digester.update(chunk));
       await pipeline(source, entry);
       const actual = digester.digest();
-      if (actual !== descriptor.digest)
-        throw new InvalidInputError(`blob ${descriptor.digest} arrived as ${actual}`);
+      if (actual !== descriptor.digest) throw new DigestMismatchError(descriptor.digest, actual, "blob");
       this.#written.set(descriptor.digest, { ...descriptor, annotations: { name } });
     });
     writer.queue = task.catch(() => undefined);
