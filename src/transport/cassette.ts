@@ -3,6 +3,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
+import { z } from "zod";
 import { ConfigurationError, DigestMismatchError, RegkitError } from "../core/errors.js";
 import { isStream, openBody } from "./body.js";
 import type { HttpRequest, HttpResponse, Middleware, RequestBody } from "./types.js";
@@ -74,6 +75,27 @@ export interface HarEntry {
   cache: Record<string, never>;
   timings: { send: number; wait: number; receive: number };
 }
+
+const header = z.object({ name: z.string(), value: z.string() });
+const replayedEntry = z.looseObject({
+  request: z.looseObject({ method: z.string(), url: z.string() }),
+  response: z.looseObject({
+    status: z.number().int().min(100).max(599),
+    headers: z.array(header),
+    content: z.looseObject({
+      size: z.number().int().min(0),
+      text: z.string().optional(),
+      _digest: z
+        .string()
+        .regex(/^sha256:[0-9a-f]{64}$/)
+        .optional(),
+      _sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .optional(),
+    }),
+  }),
+});
 
 export interface Har {
   log: { version: "1.2"; creator: { name: string; version: string }; entries: HarEntry[] };
@@ -316,6 +338,15 @@ export class Replayer {
     }
     if (har?.log?.version !== "1.2" || !Array.isArray(har.log.entries)) {
       throw new ConfigurationError(`${file} is not a HAR 1.2 cassette`);
+    }
+    // What replay reads of each entry is checked once here: a hand-edited or hostile cassette
+    // gets one message, and a body reference can only name a file in the blob directory.
+    const entries = z.array(replayedEntry).safeParse(har.log.entries);
+    if (!entries.success) {
+      const issue = entries.error.issues[0];
+      throw new ConfigurationError(
+        `${file}: invalid entry at ${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "?"}`,
+      );
     }
     return har.log.entries;
   }
