@@ -3,7 +3,6 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import { z } from "zod";
 import { ConfigurationError, DigestMismatchError, RegkitError } from "../core/errors.js";
 import { isStream, openBody } from "./body.js";
 import type { HttpRequest, HttpResponse, Middleware, RequestBody } from "./types.js";
@@ -76,26 +75,31 @@ export interface HarEntry {
   timings: { send: number; wait: number; receive: number };
 }
 
-const header = z.object({ name: z.string(), value: z.string() });
-const replayedEntry = z.looseObject({
-  request: z.looseObject({ method: z.string(), url: z.string() }),
-  response: z.looseObject({
-    status: z.number().int().min(100).max(599),
-    headers: z.array(header),
-    content: z.looseObject({
-      size: z.number().int().min(0),
-      text: z.string().optional(),
-      _digest: z
-        .string()
-        .regex(/^sha256:[0-9a-f]{64}$/)
-        .optional(),
-      _sha256: z
-        .string()
-        .regex(/^[0-9a-f]{64}$/)
-        .optional(),
+/** What replay reads of an entry; zod is loaded only when a cassette is (commands start without it). */
+async function replayedEntries() {
+  const { z } = await import("zod");
+  const header = z.object({ name: z.string(), value: z.string() });
+  const replayedEntry = z.looseObject({
+    request: z.looseObject({ method: z.string(), url: z.string() }),
+    response: z.looseObject({
+      status: z.number().int().min(100).max(599),
+      headers: z.array(header),
+      content: z.looseObject({
+        size: z.number().int().min(0),
+        text: z.string().optional(),
+        _digest: z
+          .string()
+          .regex(/^sha256:[0-9a-f]{64}$/)
+          .optional(),
+        _sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional(),
+      }),
     }),
-  }),
-});
+  });
+  return z.array(replayedEntry);
+}
 
 export interface Har {
   log: { version: "1.2"; creator: { name: string; version: string }; entries: HarEntry[] };
@@ -341,7 +345,7 @@ export class Replayer {
     }
     // What replay reads of each entry is checked once here: a hand-edited or hostile cassette
     // gets one message, and a body reference can only name a file in the blob directory.
-    const entries = z.array(replayedEntry).safeParse(har.log.entries);
+    const entries = (await replayedEntries()).safeParse(har.log.entries);
     if (!entries.success) {
       const issue = entries.error.issues[0];
       throw new ConfigurationError(

@@ -158,10 +158,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const cleanSource = await proxy([], 3);
   const cleanDestination = await proxy([], 4);
 
-  const client = new Registry({
-    credentials: false,
-    retry: { serverErrorDelayMs: 50, unavailableDelayMs: 50, networkDelayMs: 50 },
-  });
+  // One client per copy, as one `regkit copy` process each: their breakers are their own.
+  const clients: Registry[] = [];
+  const newClient = () => {
+    const client = new Registry({
+      credentials: false,
+      retry: { serverErrorDelayMs: 50, unavailableDelayMs: 50, networkDelayMs: 50 },
+    });
+    clients.push(client);
+    return client;
+  };
   const sent = new Map<string, number>();
   const onProgress = (event: CopyProgress) => {
     if (event.type === "bytes") sent.set(event.digest, (sent.get(event.digest) ?? 0) + event.bytes);
@@ -171,6 +177,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     contents.map(async (c) => {
       const src = c.side === "destination" ? cleanSource : faultySource;
       const dst = c.side === "source" ? cleanDestination : faultyDestination;
+      const client = newClient();
       try {
         await copy(
           new RemoteStore(client.repository(src.host, `${run}/src/${c.name}`)),
@@ -230,6 +237,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   // The re-run: no faults; only blobs the destination lacks may move.
   let rerunCompleted = 0;
   let finishedBlobsResent = 0;
+  const client = newClient();
   for (const c of failed) {
     const target = direct.repository(options.registry.host, `${run}/dst/${c.name}`);
     const finished = new Set<string>();
@@ -259,7 +267,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const faultsApplied: Record<string, number> = {};
   for (const p of [faultySource, faultyDestination])
     for (const [kind, count] of p.faults.applied) faultsApplied[kind] = (faultsApplied[kind] ?? 0) + count;
-  await client.close();
+  for (const c of clients) await c.close();
   await direct.close();
   for (const p of proxies) await p.close();
   return {
