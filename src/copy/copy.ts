@@ -1,8 +1,10 @@
-import { type Digest, digestEquals } from "../core/digest.js";
+import { pipeline } from "node:stream/promises";
+import { type Digest, digestEquals, VerifyingStream } from "../core/digest.js";
 import { isRegkitError, RegkitError, UsageError } from "../core/errors.js";
 import { type Descriptor, type ParsedManifest, parseManifest } from "../core/manifest.js";
 import { isIndexMediaType } from "../core/mediaTypes.js";
 import { formatPlatform, type Platform, platformFromDescriptor, selectPlatform } from "../core/platform.js";
+import { pendingReadable } from "../store/pendingReadable.js";
 import { isMounter, isReferrerLister, type Store } from "../store/store.js";
 import { Semaphore } from "./semaphore.js";
 
@@ -233,21 +235,70 @@ class CopyRun {
       return;
     }
     progress?.({ type: "blob", digest: blob.digest, size: blob.size, state: "started" });
-    await side("destination", `blob ${blob.digest}`, () =>
-      this.destination.pushBlob(blob, async (offset) => {
-        // Every store verifies what it receives before it becomes visible: no second hash at the source.
-        const stream = await side("source", `blob ${blob.digest}`, () =>
-          this.source.fetchBlob(blob, offset, { verify: false }),
-        );
-        if (progress)
-          stream.on("data", (chunk: Buffer) =>
-            progress({ type: "bytes", digest: blob.digest, bytes: chunk.byteLength }),
-          );
-        return stream;
-      }),
-    );
+    // What the source itself raised: a failure it causes at the destination is charged to it.
+    let sourceFault: unknown;
+    try {
+      await this.destination.pushBlob(blob, async (offset) =>
+        // A stream between the two sides, so the destination tearing it down never looks like a
+        // source error, and a source error is seen here before the destination reports it.
+        pendingReadable(async () => {
+          sourceFault = undefined; // a store that reopens has ridden out the earlier fault
+          // Every store verifies what it receives before it becomes visible: no second hash at the source.
+          const stream = await this.source.fetchBlob(blob, offset, { verify: false }).catch((error) => {
+            sourceFault = error;
+            throw error;
+          });
+          stream.once("error", (error) => {
+            sourceFault ??= error;
+          });
+          if (progress)
+            stream.on("data", (chunk: Buffer) =>
+              progress({ type: "bytes", digest: blob.digest, bytes: chunk.byteLength }),
+            );
+          return stream;
+        }),
+      );
+    } catch (error) {
+      throw await this.#blame(blob, error, sourceFault);
+    }
     this.counts.copied++;
     this.bytes += blob.size;
     progress?.({ type: "blob", digest: blob.digest, size: blob.size, state: "done" });
+  }
+
+  /**
+   * Names the side that failed a blob transfer: the source when it raised the
+   * error (the destination's abort is its consequence) or when the bytes it
+   * served do not match their digest (checked again only after a failure).
+   */
+  async #blame(blob: Descriptor, error: unknown, sourceFault: unknown): Promise<CopyError> {
+    if (error instanceof CopyError) return error;
+    const what = `blob ${blob.digest}`;
+    if (sourceFault !== undefined) return new CopyError("source", what, sourceFault);
+    if (isRegkitError(error) && error.category === "integrity") {
+      // Hashed here: not every store verifies what it serves (memory does not).
+      const sourceCheck = await this.source
+        .fetchBlob(blob, 0, { verify: false })
+        .then((stream) =>
+          pipeline(
+            stream,
+            new VerifyingStream({ digest: blob.digest, size: blob.size }, "source blob"),
+            drain,
+          ),
+        )
+        .then(
+          () => undefined,
+          (failure: unknown) => failure,
+        );
+      if (isRegkitError(sourceCheck) && sourceCheck.category === "integrity")
+        return new CopyError("source", what, sourceCheck);
+    }
+    return new CopyError("destination", what, error);
+  }
+}
+
+async function drain(stream: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of stream) {
+    // nothing kept: only the verification matters
   }
 }

@@ -1,9 +1,10 @@
-import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
+import { PassThrough, pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import { type Digest, digestEquals, isDigest, VerifyingStream } from "../core/digest.js";
 import {
   DigestMismatchError,
   InvalidInputError,
   isRegkitError,
+  NetworkError,
   ProtocolError,
   SizeMismatchError,
 } from "../core/errors.js";
@@ -25,11 +26,12 @@ export interface FetchBlobOptions {
   size?: number;
   /** A byte range; ranged reads are size-checked but cannot be digest-checked. */
   range?: BlobRange;
-  /** Times a download cut mid-body is resumed with `Range` (default 3). */
+  /** Times in a row a download cut mid-body is resumed with `Range` without progress (default 3). */
   maxResumes?: number;
   /**
-   * `false` returns the raw body, unverified and not resumed, for consumers that
-   * verify and resume themselves (stores receiving a copy). Default true.
+   * `false` returns the body unverified, for consumers that verify themselves
+   * (stores receiving a copy). Cuts are still resumed, so the consumer never sees
+   * the source's fault. Default true.
    */
   verify?: boolean;
   signal?: AbortSignal;
@@ -131,7 +133,13 @@ export class BlobStore {
             `get blob ${this.#repository}@${digest}: range response has an unexpected length`,
           );
         }
-        return { digest, length: want, stream: pipeline(response.body, new LengthCheck(want), noop) };
+        const resumed = new PassThrough({ highWaterMark: 1 << 20 });
+        feedResuming(response.body, resumed, {
+          reopen: (delivered) => this.#resumeAt(digest, range.start + delivered, range.end, options.signal),
+          maxResumes: options.maxResumes ?? DEFAULT_MAX_RESUMES,
+          length: want,
+        });
+        return { digest, length: want, stream: pipeline(resumed, new LengthCheck(want), noop) };
       }
       // A 200 to a ranged request means the registry ignored the range: serve the
       // whole blob verified, and let the caller skip what it already has.
@@ -140,26 +148,33 @@ export class BlobStore {
         await discard(response);
         throw new SizeMismatchError(options.size, contentLength, "blob");
       }
-      if (options.verify === false) {
-        // The consumer verifies (a store writing the blob does) and resumes by itself: hand over the
-        // body as it comes, with no extra stream and no second hash on the hot path.
-        response.body.once("end", () => this.#ctx.telemetry.bytes(this.#ctx.registry, "download", size ?? 0));
-        return { digest, length: size ?? -1, stream: response.body };
-      }
-      const verifier = new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
-      const reopen = (offset: number) => this.#resumeAt(digest, offset, options.signal);
-      feedResuming(response.body, verifier, reopen, options.maxResumes ?? DEFAULT_MAX_RESUMES);
-      verifier.once("end", () => this.#ctx.telemetry.bytes(this.#ctx.registry, "download", verifier.bytes));
-      return { digest, length: size ?? -1, stream: verifier };
+      // The consumer of an unverified body (a store writing the blob) verifies by itself: no
+      // second hash on the hot path. Cuts are resumed either way, so a fault of this side
+      // never reaches whoever the bytes are streamed to.
+      const sink =
+        options.verify === false
+          ? new PassThrough({ highWaterMark: 1 << 20 })
+          : new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
+      const delivered = feedResuming(response.body, sink, {
+        reopen: (offset) => this.#resumeAt(digest, offset, undefined, options.signal),
+        maxResumes: options.maxResumes ?? DEFAULT_MAX_RESUMES,
+        ...(size !== undefined ? { length: size } : {}),
+      });
+      sink.once("end", () => this.#ctx.telemetry.bytes(this.#ctx.registry, "download", delivered()));
+      return { digest, length: size ?? -1, stream: sink };
     });
   }
 
-  /** Continues a download cut mid-body: `Range` from where it stopped (a 200 is skipped up to there). */
-  async #resumeAt(digest: Digest, offset: number, signal?: AbortSignal): Promise<Readable> {
+  /**
+   * Continues a download cut mid-body: `Range` from where it stopped. A source
+   * that ignores ranges (200) is read again from the start and skipped up to
+   * there, so the consumer still gets one continuous stream.
+   */
+  async #resumeAt(digest: Digest, offset: number, end: number | undefined, signal?: AbortSignal) {
     const response = await this.#ctx.call({
       method: "GET",
       path: this.#path(digest),
-      headers: { range: `bytes=${offset}-` },
+      headers: { range: `bytes=${offset}-${end ?? ""}` },
       expect: [200, 206],
       operation: `resume blob ${this.#repository}@${digest}`,
       scopes: [repositoryScope(this.#repository, "pull")],
@@ -195,38 +210,53 @@ function noop(): void {}
 
 const DEFAULT_MAX_RESUMES = 3;
 
+interface Resuming {
+  /** Opens the content again at this many bytes from where the first body started. */
+  reopen: (offset: number) => Promise<Readable>;
+  /** Breaks in a row without a byte of progress before giving up. */
+  maxResumes: number;
+  /** Bytes expected in all: a body that ends cleanly but short (truncated) is resumed too. */
+  length?: number;
+}
+
 /**
- * Pipes a body into `sink` (the verifier, so no extra stream sits on the hot
- * path); when the connection breaks mid-body, reopens at the offset reached
- * (up to `maxResumes` times), so a flaky network costs a request, not the
- * whole transfer. The digest is checked by the sink over everything fed.
+ * Pipes a body into `sink` (the verifier or a plain pass-through, one stream on
+ * the hot path); when the connection breaks mid-body, or a body of known length
+ * ends short, reopens at the offset reached, so a flaky source costs a request,
+ * not the whole transfer, and the sink never sees the fault. Only breaks
+ * without progress count against `maxResumes`: a source that keeps moving is
+ * followed to the end. The digest is checked by whoever reads the sink, over
+ * everything fed. Returns a reader of the bytes delivered so far.
  */
-function feedResuming(
-  first: Readable,
-  sink: Transform,
-  reopen: (offset: number) => Promise<Readable>,
-  maxResumes: number,
-): void {
+function feedResuming(first: Readable, sink: Transform, resuming: Resuming): () => number {
   let offset = 0;
   let resumes = 0;
+  let progressAt = -1;
+  const retry = (source: Readable, error: Error) => {
+    source.unpipe(sink);
+    if (offset > progressAt) resumes = 0;
+    progressAt = offset;
+    const resumable = isRegkitError(error) && error.category === "network" && error.retryable;
+    if (!resumable || resumes++ >= resuming.maxResumes || sink.destroyed) {
+      sink.destroy(error);
+      return;
+    }
+    resuming.reopen(offset).then(attach, (reopenError: unknown) => sink.destroy(reopenError as Error));
+  };
   const attach = (source: Readable) => {
     source.on("data", (chunk: Buffer) => {
       offset += chunk.byteLength;
     });
-    source.once("end", () => sink.end());
-    source.once("error", (error) => {
-      source.unpipe(sink);
-      const resumable = isRegkitError(error) && error.category === "network" && error.retryable;
-      if (!resumable || resumes++ >= maxResumes || sink.destroyed) {
-        sink.destroy(error);
-        return;
-      }
-      reopen(offset).then(attach, (reopenError: unknown) => sink.destroy(reopenError as Error));
+    source.once("end", () => {
+      if (resuming.length === undefined || offset >= resuming.length) sink.end();
+      else retry(source, new NetworkError(`blob body ended at ${offset} of ${resuming.length} bytes`));
     });
+    source.once("error", (error) => retry(source, error));
     sink.once("close", () => source.destroy());
     source.pipe(sink, { end: false });
   };
   attach(first);
+  return () => offset;
 }
 
 async function* skip(body: AsyncIterable<Buffer>, bytes: number): AsyncGenerator<Buffer> {

@@ -1,7 +1,13 @@
 import { Readable } from "node:stream";
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import { type Digest, Digester, digestAlgorithm, digestEquals } from "../core/digest.js";
-import { DigestMismatchError, InvalidInputError, isRegkitError, ProtocolError } from "../core/errors.js";
+import {
+  DigestMismatchError,
+  InvalidInputError,
+  isRegkitError,
+  ProtocolError,
+  ServerError,
+} from "../core/errors.js";
 import type { Descriptor } from "../core/manifest.js";
 import { headerValue } from "../transport/response.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
@@ -110,41 +116,65 @@ export class BlobUploader {
         session = started.session;
         break;
       }
-      if (!session) {
-        const started = await retryTransient(() => this.start(signal ? { signal } : {}), signal);
-        if (started.mounted) throw new ProtocolError(`start upload ${this.#repository}: unexpected 201`);
-        session = started.session;
-      }
-      try {
-        // The registry's default chunk size bounds a request's body; an explicit one always chunks.
-        const fallback = this.#ctx.uploadChunkSize;
-        const chunkSize =
-          options.chunkSize ??
-          (fallback !== undefined && (size === undefined || size > fallback) ? fallback : 0);
-        if (expected.digest && size !== undefined && chunkSize <= 0) {
-          await this.#monolithic(session, source, expected.digest, size, options);
-          options.onProgress?.(size);
-          this.#ctx.telemetry.bytes(this.#ctx.registry, "upload", size);
-          return { descriptor: { mediaType, digest: expected.digest, size }, via: "upload" };
+      // A session the registry forgets (it drops one whose request broke) is replaced by a
+      // new one and the blob sent again, as long as the source can be read again.
+      for (let fresh = 0; ; fresh++) {
+        session ??= await this.#open(signal);
+        try {
+          return await this.#send(session, source, expected, mediaType, size, options);
+        } catch (error) {
+          await session.cancel().catch(() => undefined);
+          if (!isSessionLost(error)) throw error;
+          if (source instanceof Readable || fresh >= MAX_FRESH_SESSIONS)
+            throw new ServerError(
+              `upload ${this.#repository}: the registry dropped the upload session (${fresh + 1} in all)`,
+              { cause: error, retryable: true },
+            );
+          session = undefined;
         }
-        const result = await this.#chunked(
-          session,
-          source,
-          expected.digest,
-          chunkSize > 0 ? chunkSize : 8 << 20,
-          options,
-        );
-        if (size !== undefined && result.size !== size) {
-          throw new InvalidInputError(`blob is ${result.size} bytes, expected ${size}`);
-        }
-        await session.complete(result.digest, undefined, 0, signal);
-        this.#ctx.telemetry.bytes(this.#ctx.registry, "upload", result.size);
-        return { descriptor: { mediaType, digest: result.digest, size: result.size }, via: "upload" };
-      } catch (error) {
-        await session.cancel().catch(() => undefined);
-        throw error;
       }
     });
+  }
+
+  async #open(signal?: AbortSignal): Promise<UploadSession> {
+    const started = await retryTransient(() => this.start(signal ? { signal } : {}), signal);
+    if (started.mounted) throw new ProtocolError(`start upload ${this.#repository}: unexpected 201`);
+    return started.session;
+  }
+
+  /** Sends the whole blob through one session: one PUT when digest and size are known, else chunks. */
+  async #send(
+    session: UploadSession,
+    source: BlobSource,
+    expected: { digest?: Digest; size?: number },
+    mediaType: string,
+    size: number | undefined,
+    options: UploadOptions,
+  ): Promise<UploadResult> {
+    const { signal } = options;
+    // The registry's default chunk size bounds a request's body; an explicit one always chunks.
+    const fallback = this.#ctx.uploadChunkSize;
+    const chunkSize =
+      options.chunkSize ?? (fallback !== undefined && (size === undefined || size > fallback) ? fallback : 0);
+    if (expected.digest && size !== undefined && chunkSize <= 0) {
+      await this.#monolithic(session, source, expected.digest, size, options);
+      options.onProgress?.(size);
+      this.#ctx.telemetry.bytes(this.#ctx.registry, "upload", size);
+      return { descriptor: { mediaType, digest: expected.digest, size }, via: "upload" };
+    }
+    const result = await this.#chunked(
+      session,
+      source,
+      expected.digest,
+      chunkSize > 0 ? chunkSize : 8 << 20,
+      options,
+    );
+    if (size !== undefined && result.size !== size) {
+      throw new InvalidInputError(`blob is ${result.size} bytes, expected ${size}`);
+    }
+    await session.complete(result.digest, undefined, 0, signal);
+    this.#ctx.telemetry.bytes(this.#ctx.registry, "upload", result.size);
+    return { descriptor: { mediaType, digest: result.digest, size: result.size }, via: "upload" };
   }
 
   /**
@@ -184,7 +214,11 @@ export class BlobUploader {
         return;
       } catch (error) {
         // The session may be gone because the failed PUT did complete: then the blob is there.
-        if (isRegkitError(error) && error.category === "not-found" && (await this.#exists(digest, signal)))
+        if (
+          isRegkitError(error) &&
+          (error.category === "not-found" || isSessionLost(error)) &&
+          (await this.#exists(digest, signal))
+        )
           return;
         if (!isTransient(error) || resumes >= (options.maxResumes ?? DEFAULT_MAX_RESUMES)) throw error;
       }
@@ -248,6 +282,16 @@ export class BlobUploader {
     }
     return { digest, size: digester.size };
   }
+}
+
+const MAX_FRESH_SESSIONS = 2;
+
+/** The registry no longer knows the session (it invalidates one whose request broke). */
+function isSessionLost(error: unknown): boolean {
+  return (
+    isRegkitError(error) &&
+    (error.code === "BLOB_UPLOAD_UNKNOWN" || error.code === "BLOB_UPLOAD_INVALID" || error.status === 416)
+  );
 }
 
 /** Failures worth another try: the network, or a registry answering 5xx. */

@@ -65,7 +65,9 @@ export async function startFaultProxy(options: {
     const body =
       c.req.method === "HEAD" || response.statusCode === 204
         ? null
-        : (Readable.toWeb(response.body) as ReadableStream);
+        : // From the iterator, not Readable.toWeb: a cut body (fault injection) cancels the
+          // web stream, and toWeb's adapter then enqueues into a closed controller and throws.
+          ReadableStream.from(response.body as AsyncIterable<Uint8Array>);
     return new Response(body, { status: response.statusCode, headers: out });
   });
   const server: Server = createServer(getRequestListener(app.fetch));

@@ -11,6 +11,11 @@ export const faultRuleSchema = z.object({
   /** `status`: answer with this status (429 carries rate-limit headers and Retry-After). */
   kind: z.enum(["status", "latency", "reset", "truncate", "trickle"]),
   status: z.number().int().min(400).max(599).optional(),
+  /** OCI error code of an injected status (default by status: TOOMANYREQUESTS, UNAVAILABLE, UNKNOWN). */
+  code: z
+    .string()
+    .regex(/^[A-Z_]{1,64}$/)
+    .optional(),
   /** Seconds for Retry-After on 429/503. */
   retryAfter: z.number().int().min(0).optional(),
   /** Added latency, or the pause between trickled chunks. */
@@ -134,7 +139,8 @@ export class FaultInjector {
           headers["ratelimit-limit"] = "100;w=21600";
           headers["ratelimit-remaining"] = "0;w=21600";
         }
-        const code = status === 429 ? "TOOMANYREQUESTS" : status === 503 ? "UNAVAILABLE" : "UNKNOWN";
+        const code =
+          rule.code ?? (status === 429 ? "TOOMANYREQUESTS" : status === 503 ? "UNAVAILABLE" : "UNKNOWN");
         return c.body(
           JSON.stringify({ errors: [{ code, message: `injected ${status}` }] }),
           status as 500,

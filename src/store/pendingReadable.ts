@@ -8,6 +8,9 @@ import { PassThrough, type Readable } from "node:stream";
  */
 export function pendingReadable(open: () => Promise<Readable>): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
+  // The reader may be gone (a request answered before its body was read) when the source
+  // fails late: that failure is nobody's to handle any more and must not crash the process.
+  out.on("error", () => undefined);
   open().then(
     (source) => {
       source.once("error", (error) => out.destroy(error));

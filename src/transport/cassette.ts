@@ -76,6 +76,32 @@ export interface HarEntry {
   timings: { send: number; wait: number; receive: number };
 }
 
+/** What replay reads of an entry; zod is loaded only when a cassette is (commands start without it). */
+async function replayedEntries() {
+  const { z } = await import("zod");
+  const header = z.object({ name: z.string(), value: z.string() });
+  const replayedEntry = z.looseObject({
+    request: z.looseObject({ method: z.string(), url: z.string() }),
+    response: z.looseObject({
+      status: z.number().int().min(100).max(599),
+      headers: z.array(header),
+      content: z.looseObject({
+        size: z.number().int().min(0),
+        text: z.string().optional(),
+        _digest: z
+          .string()
+          .regex(/^sha256:[0-9a-f]{64}$/)
+          .optional(),
+        _sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional(),
+      }),
+    }),
+  });
+  return z.array(replayedEntry);
+}
+
 export interface Har {
   log: { version: "1.2"; creator: { name: string; version: string }; entries: HarEntry[] };
 }
@@ -317,6 +343,15 @@ export class Replayer {
     }
     if (har?.log?.version !== "1.2" || !Array.isArray(har.log.entries)) {
       throw new ConfigurationError(`${file} is not a HAR 1.2 cassette`);
+    }
+    // What replay reads of each entry is checked once here: a hand-edited or hostile cassette
+    // gets one message, and a body reference can only name a file in the blob directory.
+    const entries = (await replayedEntries()).safeParse(har.log.entries);
+    if (!entries.success) {
+      const issue = entries.error.issues[0];
+      throw new ConfigurationError(
+        `${file}: invalid entry at ${issue?.path.join(".") ?? "?"}: ${issue?.message ?? "?"}`,
+      );
     }
     return har.log.entries;
   }

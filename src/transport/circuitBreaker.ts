@@ -8,6 +8,7 @@ import {
 } from "cockatiel";
 import type { Logger } from "pino";
 import { CircuitOpenError, isRegkitError } from "../core/errors.js";
+import { isRequestBodyFault } from "./transportError.js";
 import type { HttpResponse, Middleware } from "./types.js";
 
 export interface CircuitBreakerOptions {
@@ -45,9 +46,14 @@ class ProbationBreaker implements IBreaker {
   }
 }
 
-/** Failures are what says the registry is unwell: network errors and 5xx, not 4xx. */
+/**
+ * Failures are what says the registry is unwell: network errors and 5xx, not
+ * 4xx, and not a request whose own body failed (the fault of whoever fed it).
+ */
 const isFailure = (error: unknown) =>
-  isRegkitError(error) && (error.category === "network" || error.category === "server");
+  isRegkitError(error) &&
+  (error.category === "network" || error.category === "server") &&
+  !isRequestBodyFault(error);
 
 /**
  * One breaker per registry origin: after repeated failures calls fail fast

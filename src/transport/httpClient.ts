@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import * as tls from "node:tls";
 import type { Agent, Dispatcher } from "undici";
 import { openBody } from "./body.js";
-import { type EffectiveTimeouts, toTransportError } from "./transportError.js";
+import { type EffectiveTimeouts, RequestBodyError, toTransportError } from "./transportError.js";
 import type { Handler, HttpRequest, HttpResponse } from "./types.js";
 
 export interface HttpClientOptions {
@@ -106,7 +106,12 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       };
       return result;
     } catch (error) {
-      if (body !== undefined && typeof body === "object" && !(body instanceof Uint8Array)) body.destroy();
+      if (body !== undefined && typeof body === "object" && !(body instanceof Uint8Array)) {
+        // The body's own failure (a copy's source going away) is not this server's.
+        const bodyFault = body.errored;
+        body.destroy();
+        if (bodyFault && !request.signal?.aborted) throw new RequestBodyError(request, bodyFault);
+      }
       throw toTransportError(error, request, timeouts);
     }
   };

@@ -20,7 +20,12 @@ export { Pipeline } from "./pipeline.js";
 export { DEFAULT_MAX_REDIRECTS, type RedirectOptions, redirectMiddleware } from "./redirect.js";
 export { abandon, discard, headerValue, headerValues, readBytes, readJson, readText } from "./response.js";
 export { EndpointPolicy, type HostParts, isLoopbackHost, splitHost } from "./scheme.js";
-export { type EffectiveTimeouts, toTransportError } from "./transportError.js";
+export {
+  type EffectiveTimeouts,
+  isRequestBodyFault,
+  RequestBodyError,
+  toTransportError,
+} from "./transportError.js";
 export type { Handler, HttpMethod, HttpRequest, HttpResponse, Middleware, RequestBody } from "./types.js";
 
 export interface TransportOptions extends HttpClientOptions {

@@ -4,7 +4,7 @@ import {
   isRegkitError,
   NetworkError,
   ProtocolError,
-  type RegkitError,
+  RegkitError,
   TimeoutError,
 } from "../core/errors.js";
 import type { HttpRequest } from "./types.js";
@@ -81,6 +81,29 @@ export function toTransportError(
     });
   }
   return new NetworkError(`${where}: ${code}`, options);
+}
+
+/**
+ * A request that failed because its body stream failed: the fault is
+ * whoever feeds the body (the source of a copy), not the server the request
+ * went to. Not retried here and never counted against that server's breaker;
+ * `cause` is the body's own error.
+ */
+export class RequestBodyError extends RegkitError {
+  constructor(request: HttpRequest, cause: Error) {
+    const base = isRegkitError(cause) ? cause : undefined;
+    super(`${request.method} ${request.url.origin}: request body failed: ${cause.message}`, {
+      code: "REQUEST_BODY",
+      category: base?.category ?? "network",
+      retryable: false,
+      cause,
+    });
+  }
+}
+
+/** Whether a failure came from the request body rather than from the server or the network to it. */
+export function isRequestBodyFault(error: unknown): error is RequestBodyError {
+  return isRegkitError(error) && error.code === "REQUEST_BODY";
 }
 
 function errorCode(value: unknown): string | undefined {
