@@ -1,5 +1,6 @@
 import type { Digest } from "../core/digest.js";
 import { type Platform, parsePlatform } from "../core/platform.js";
+import { endpointsFromEnvironment } from "../core/providers.js";
 import { parseReference, type Reference, referenceTarget } from "../core/reference.js";
 import type { Registry } from "../registry/registry.js";
 import type { Repository } from "../registry/repository.js";
@@ -33,10 +34,8 @@ export async function createRegistry(options: GlobalOptions): Promise<Registry> 
   });
 }
 
-/** Docker Hub references follow DOCKER_HUB_REGISTRY_URL (a mirror, a proxy, the embedded fake). */
-export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return env.DOCKER_HUB_REGISTRY_URL ? { "docker.io": env.DOCKER_HUB_REGISTRY_URL } : {};
-}
+/** docker.io and ghcr.io references follow DOCKER_HUB_REGISTRY_URL and GHCR_REGISTRY_URL (core/providers.ts). */
+export { endpointsFromEnvironment } from "../core/providers.js";
 
 /** The logger for `-v`…`-vvv`; pino is loaded only when something will be logged. */
 export async function createLogger(verbose: number | undefined) {

@@ -21,6 +21,7 @@ export const PROVIDER_FAKES: Readonly<Record<string, ProviderFakeLoader>> = {
       ...(settings.pullLimits ? { pullLimits: settings.pullLimits } : {}),
       ...(settings.webhooks ? { webhooks: settings.webhooks } : {}),
     }),
+  ghcr: async () => (await import("./ghcr/fake.js")).ghcrFake(),
 };
 
 /** Resolves `serve --providers a,b` to fakes; unknown names are a clear error. */

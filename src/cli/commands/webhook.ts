@@ -45,6 +45,14 @@ const PROVIDERS = {
     };
     return provider;
   },
+  github: async (): Promise<WebhookProvider> => {
+    const { githubWebhookParser, githubEventLine } = await import("../../providers/ghcr/webhook.js");
+    const provider: WebhookProvider<import("../../providers/ghcr/webhook.js").GitHubPackageEvent> = {
+      parser: githubWebhookParser,
+      line: githubEventLine,
+    };
+    return provider;
+  },
 } as const;
 
 type ProviderName = keyof typeof PROVIDERS;

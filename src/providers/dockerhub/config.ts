@@ -1,10 +1,10 @@
-import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { z } from "zod";
-import { ConfigurationError, truncate } from "../../core/errors.js";
+import { ConfigurationError } from "../../core/errors.js";
 import { DOCKER_HUB_ENDPOINT } from "../../core/reference.js";
 import { SecretString } from "../../core/secret.js";
+import { envUrl, httpUrl, readConfigSection, type SettingSource, settingPicker, trimUrl } from "../config.js";
+
+export { defaultConfigPath } from "../config.js";
 
 /** Docker Hub's endpoints and client settings (architecture document §10.1). */
 export interface DockerHubConfig {
@@ -19,7 +19,7 @@ export interface DockerHubConfig {
   username?: string;
   secret?: { value: SecretString; kind: "password" | "access-token"; source: string };
   /** Where each setting came from, for `regkit hub config`-style diagnostics and errors. */
-  sources: Record<string, "default" | "file" | "environment">;
+  sources: Record<string, SettingSource>;
 }
 
 export const DOCKER_HUB_DEFAULTS = {
@@ -32,7 +32,7 @@ export const DOCKER_HUB_DEFAULTS = {
   circuitBreaker: { failureThreshold: 5, resetTimeoutSeconds: 30 },
 } as const;
 
-const url = z.url({ protocol: /^https?$/ });
+const url = httpUrl;
 const section = z.strictObject({
   hub_url: url.optional(),
   registry_url: url.optional(),
@@ -47,50 +47,6 @@ const section = z.strictObject({
     })
     .optional(),
 });
-const file = z.looseObject({ docker_hub: section.optional() });
-
-/** `$REGKIT_CONFIG`, else `$XDG_CONFIG_HOME/regkit/config.yaml` (or `~/.config/…`). */
-export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.REGKIT_CONFIG) return env.REGKIT_CONFIG;
-  return join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "regkit", "config.yaml");
-}
-
-async function readConfigFile(path: string, required: boolean): Promise<z.infer<typeof section>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if (!required && (error as NodeJS.ErrnoException).code === "ENOENT") return {};
-    throw new ConfigurationError(`cannot read config file ${path}: ${(error as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    // JSON is YAML, but a JSON file deserves JSON's error messages.
-    parsed = path.endsWith(".json") ? JSON.parse(text) : (await import("yaml")).parse(text);
-  } catch (error) {
-    throw new ConfigurationError(
-      `config file ${path} is not valid: ${truncate((error as Error).message, 160)}`,
-    );
-  }
-  const result = file.safeParse(parsed ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigurationError(
-      `config file ${path}: ${issue.path.join(".") || "(root)"}: ${truncate(issue.message, 160)}`,
-    );
-  }
-  return result.data.docker_hub ?? {};
-}
-
-function envUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name];
-  if (value === undefined || value === "") return undefined;
-  if (!url.safeParse(value).success)
-    throw new ConfigurationError(
-      `${name} must be an http(s) URL, got ${JSON.stringify(truncate(value, 80))}`,
-    );
-  return value.replace(/\/+$/, "");
-}
 
 /**
  * Settings in the priority environment > config file > defaults. The file
@@ -102,24 +58,13 @@ export async function loadDockerHubConfig(
   options: { env?: NodeJS.ProcessEnv; file?: string } = {},
 ): Promise<DockerHubConfig> {
   const env = options.env ?? process.env;
-  const fromFile = await readConfigFile(
-    options.file ?? defaultConfigPath(env),
-    options.file !== undefined || !!env.REGKIT_CONFIG,
-  );
+  const fromFile: z.infer<typeof section> = await readConfigSection("docker_hub", section, {
+    env,
+    ...(options.file !== undefined ? { file: options.file } : {}),
+  });
   const sources: DockerHubConfig["sources"] = {};
-  const pick = <T>(key: string, fromEnv: T | undefined, fileValue: T | undefined, fallback: T): T => {
-    if (fromEnv !== undefined) {
-      sources[key] = "environment";
-      return fromEnv;
-    }
-    if (fileValue !== undefined) {
-      sources[key] = "file";
-      return fileValue;
-    }
-    sources[key] = "default";
-    return fallback;
-  };
-  const trim = (value: string | undefined) => value?.replace(/\/+$/, "");
+  const pick = settingPicker(sources);
+  const trim = trimUrl;
   const config: DockerHubConfig = {
     hubUrl: pick(
       "hub_url",

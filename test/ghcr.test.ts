@@ -1,0 +1,359 @@
+/**
+ * The GHCR provider against the embedded GHCR fake: every P0/P1 requirement
+ * of ghcr-specification.md by its id, plus the 1000 requests/hour limit, the
+ * 5-minute registry tokens and bad input.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { basic, type CredentialProvider, staticCredentials } from "../src/auth/credentials.js";
+import { TokenCache } from "../src/auth/tokenCache.js";
+import { copy } from "../src/copy/copy.js";
+import type { Digest } from "../src/core/digest.js";
+import { exitCodeFor, type RegkitError } from "../src/core/errors.js";
+import { MediaType } from "../src/core/mediaTypes.js";
+import { SecretString } from "../src/core/secret.js";
+import {
+  Ghcr,
+  type GhcrConfig,
+  imageSize,
+  loadGhcrConfig,
+  matchingTags,
+  parseAge,
+  retag,
+  signingArtifacts,
+  tagMatcher,
+} from "../src/providers/ghcr/index.js";
+import { Registry } from "../src/registry/registry.js";
+import type { Repository } from "../src/registry/repository.js";
+import { Users } from "../src/sim/auth/users.js";
+import { type GhcrFake, ghcrFake } from "../src/sim/ghcr/fake.js";
+import { type GeneratedImage, type GeneratedIndex, generateImage, generateIndex } from "../src/sim/images.js";
+import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
+import { RemoteStore } from "../src/store/remoteStore.js";
+import { openApiContract } from "./support/contract.js";
+import { readAll } from "./support/streams.js";
+
+const ACCOUNTS = { alice: "alice-password", bob: "bob-password" };
+const TOKENS = {
+  ghp_alice_all: { user: "alice", scopes: ["read:packages", "write:packages", "delete:packages"] },
+  ghp_alice_read: { user: "alice", scopes: ["read:packages"] },
+  ghp_bob_all: { user: "bob", scopes: ["read:packages", "write:packages", "delete:packages"] },
+};
+
+let server: RegistryServer;
+let fake: GhcrFake;
+let app: GeneratedIndex;
+let tool: GeneratedImage;
+let work: string;
+const open: Array<{ close(): Promise<void> }> = [];
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    GHCR_REGISTRY_URL: server.url,
+    GITHUB_API_URL: `${server.url}/github`,
+    REGKIT_CONFIG: join(work, "absent.yaml"),
+    ...extra,
+  };
+}
+
+const configFor = (extra: Record<string, string> = {}) =>
+  loadGhcrConfig({ env: env(extra), file: join(work, "empty.yaml") });
+
+/** A client with a PAT, as a user would have it from GITHUB_TOKEN. */
+async function ghcr(token: keyof typeof TOKENS | "bad" | undefined = "ghp_alice_all", extra = {}) {
+  const config: GhcrConfig = await configFor();
+  const credentials: CredentialProvider | false = token
+    ? staticCredentials({ "ghcr.io": basic("alice", token) })
+    : false;
+  const client = new Ghcr(config, {
+    credentials,
+    ...(token ? { token: new SecretString(token) } : {}),
+    writeIntervalMs: 0,
+    ...extra,
+  });
+  open.push(client);
+  return client;
+}
+
+function registryAs(token: string, options: { tokenCache?: TokenCache; onTokenRequest?: () => void } = {}) {
+  const registry = new Registry({
+    endpoints: { "ghcr.io": server.url },
+    credentials: staticCredentials({ "ghcr.io": basic("anyone", token) }),
+    ...options,
+  });
+  open.push(registry);
+  return registry;
+}
+
+async function pushImage(repo: Repository, image: GeneratedImage, tag?: string): Promise<void> {
+  for (const blob of [image.config, ...image.layers])
+    await repo.uploads.upload(blob.bytes, {
+      digest: blob.digest,
+      size: blob.size,
+      mediaType: blob.mediaType,
+    });
+  await repo.manifests.put(tag ?? image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
+}
+
+async function pushIndex(repo: Repository, index: GeneratedIndex, tags: string[]): Promise<void> {
+  for (const image of index.images) await pushImage(repo, image);
+  for (const tag of tags) await repo.manifests.put(tag, index.index.bytes, index.index.mediaType);
+}
+
+const thrown = async (promise: Promise<unknown>): Promise<RegkitError> => {
+  try {
+    await promise;
+  } catch (error) {
+    return error as RegkitError;
+  }
+  throw new Error("expected a failure");
+};
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "regkit-ghcr-"));
+  await writeFile(join(work, "empty.yaml"), "");
+  app = await generateIndex({
+    seed: "ghcr-app",
+    platforms: ["linux/amd64", "linux/arm64/v8"],
+    layerSize: 2048,
+  });
+  tool = await generateImage({ seed: "ghcr-tool", layers: 1, layerSize: 1024 });
+  fake = ghcrFake({
+    organizations: { acme: ["alice"] },
+    tokens: TOKENS,
+    publicPackages: ["acme/public-tool"],
+    linkedRepositories: { "acme/app": "acme/app-source" },
+  });
+  server = await startRegistryServer({ users: new Users(ACCOUNTS), providers: [fake] });
+  const alice = registryAs("ghp_alice_all");
+  await pushIndex(alice.repository("ghcr.io/acme/app"), app, ["v1", "latest"]);
+  await pushImage(alice.repository("ghcr.io/acme/public-tool"), tool, "1.0");
+  await pushImage(alice.repository("ghcr.io/alice/tool"), tool, "v1");
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((c) => c.close()));
+  await server?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("endpoints and settings", () => {
+  it("GHCR_REGISTRY_URL and GITHUB_API_URL win over the config file, which wins over the defaults", async () => {
+    const file = join(work, "ghcr.yaml");
+    await writeFile(
+      file,
+      "ghcr:\n  registry_url: https://ghcr.example/\n  api_url: https://github.example/api/v3\n",
+    );
+    const fromFile = await loadGhcrConfig({ env: {}, file });
+    expect(fromFile).toMatchObject({
+      registryUrl: "https://ghcr.example",
+      apiUrl: "https://github.example/api/v3",
+    });
+    const fromEnv = await loadGhcrConfig({ env: { GITHUB_API_URL: "http://127.0.0.1:1/api" }, file });
+    expect(fromEnv.apiUrl).toBe("http://127.0.0.1:1/api");
+    expect(fromEnv.sources.api_url).toBe("environment");
+    const defaults = await loadGhcrConfig({ env: {}, file: join(work, "empty.yaml") });
+    expect(defaults).toMatchObject({ registryUrl: "https://ghcr.io", apiUrl: "https://api.github.com" });
+    await writeFile(file, "ghcr:\n  api_url: ftp://x\n");
+    await expect(loadGhcrConfig({ env: {}, file })).rejects.toThrow(/ghcr\.api_url/);
+  });
+
+  it("references naming ghcr.io go to GHCR_REGISTRY_URL with ghcr.io's credentials", async () => {
+    const client = await ghcr();
+    const head = await client.repository("ghcr.io/acme/app").manifests.head("v1");
+    expect(head.digest).toBe(app.index.digest);
+  });
+});
+
+describe("auth", () => {
+  it("NFR-SEC-004: a pull asks the token realm for pull only; a push for pull,push", async () => {
+    const scopes: string[][] = [];
+    const registry = new Registry({
+      endpoints: { "ghcr.io": server.url },
+      credentials: staticCredentials({ "ghcr.io": basic("alice", "ghp_alice_all") }),
+      onTokenRequest: (info) => scopes.push(info.scopes),
+    });
+    open.push(registry);
+    await registry.repository("ghcr.io/acme/app").manifests.head("v1");
+    expect(scopes).toEqual([["repository:acme/app:pull"]]);
+    await pushImage(registry.repository("ghcr.io/alice/scoped"), tool, "v1");
+    expect(scopes.slice(1).every((s) => s.some((x) => x.endsWith(":pull,push")))).toBe(true);
+  });
+
+  it("anonymous pulls of a public package work; a private one is refused (exit 4)", async () => {
+    const anonymous = new Registry({ endpoints: { "ghcr.io": server.url }, credentials: false });
+    open.push(anonymous);
+    const got = await anonymous.repository("ghcr.io/acme/public-tool").manifests.get("1.0");
+    expect(got.digest).toBe(tool.manifest.digest);
+    const error = await thrown(anonymous.repository("ghcr.io/acme/app").manifests.get("v1"));
+    expect(exitCodeFor(error)).toBe(4);
+  });
+
+  it("the token endpoint checks PAT scopes: read:packages alone cannot push", async () => {
+    const reader = registryAs("ghp_alice_read");
+    expect((await reader.repository("ghcr.io/acme/app").manifests.head("v1")).digest).toBe(app.index.digest);
+    const error = await thrown(pushImage(reader.repository("ghcr.io/acme/readonly"), tool, "v1"));
+    expect([4]).toContain(exitCodeFor(error));
+    expect(error.message).not.toContain("ghp_alice_read");
+  });
+
+  it("TC-005: registry tokens live 5 minutes and are renewed before they expire", async () => {
+    let clock = Date.now();
+    let requests = 0;
+    const registry = registryAs("ghp_alice_all", {
+      tokenCache: new TokenCache(() => clock),
+      onTokenRequest: () => requests++,
+    });
+    const repo = registry.repository("ghcr.io/acme/app");
+    await repo.manifests.head("v1");
+    await repo.manifests.head("v1");
+    expect(requests).toBe(1);
+    clock += 4 * 60_000; // 4 min: still fresh
+    await repo.manifests.head("v1");
+    expect(requests).toBe(1);
+    clock += 40_000; // 4 min 40 s: within 30 s of the 5-minute expiry
+    await repo.manifests.head("v1");
+    expect(requests).toBe(2);
+  });
+
+  it("NFR-REL-005: a registry token refused with 401 is renewed once and the request succeeds", async () => {
+    let requests = 0;
+    const registry = registryAs("ghp_alice_all", { onTokenRequest: () => requests++ });
+    const repo = registry.repository("ghcr.io/acme/app");
+    await repo.manifests.head("v1");
+    fake.expireRegistryTokens();
+    expect((await repo.manifests.head("v1")).digest).toBe(app.index.digest);
+    expect(requests).toBe(2);
+  });
+
+  it("NFR-SEC-002/003: a wrong token is an authentication error that never shows the token", async () => {
+    const client = await ghcr("bad" as keyof typeof TOKENS);
+    const error = await thrown(client.api.version("acme", "app", 1));
+    expect(exitCodeFor(error)).toBe(4);
+    expect(error.message).toMatch(/Bad credentials/);
+    expect(error.message).not.toContain("bad");
+  });
+});
+
+describe("images, tags, manifests, blobs (generic client on GHCR)", () => {
+  it("FR-IMG-001 / FR-MAN-002: push an image manifest; FR-IMG-002 / FR-MAN-001: pull it back byte for byte", async () => {
+    const repo = (await ghcr()).repository("ghcr.io/alice/pushed");
+    await pushImage(repo, tool, "v1");
+    const got = await repo.manifests.fetch("v1");
+    expect(got.bytes.equals(tool.manifest.bytes)).toBe(true);
+    expect(got.descriptor.digest).toBe(tool.manifest.digest);
+  });
+
+  it("FR-IMG-005 / FR-MAN-003: check existence with a HEAD; FR-TAG-004: a tag's digest", async () => {
+    const repo = (await ghcr()).repository("acme/app");
+    expect(await repo.manifests.exists("v1")).toBe(true);
+    expect(await repo.manifests.exists("nope")).toBe(false);
+    expect((await repo.manifests.head("latest")).digest).toBe(app.index.digest);
+  });
+
+  it("FR-MAN-004 / FR-MAN-005: manifest kinds parsed; a multi-arch index resolves per platform", async () => {
+    const repo = (await ghcr()).repository("acme/app");
+    const index = await repo.manifests.get("v1");
+    expect(index.kind).toBe("index");
+    expect(index.mediaType).toBe(MediaType.OciIndex);
+    const arm = await repo.resolve("v1", { platform: { os: "linux", architecture: "arm64", variant: "v8" } });
+    expect(arm.manifest.kind).toBe("image");
+    expect(arm.descriptor.digest).toBe(app.images[1]!.manifest.digest);
+  });
+
+  it("FR-MAN-006: manifest annotations are read", async () => {
+    const repo = (await ghcr()).repository("alice/annotated");
+    await pushImage(repo, tool);
+    const manifest = JSON.parse(tool.manifest.bytes.toString("utf8"));
+    manifest.annotations = { "org.opencontainers.image.source": "https://github.com/alice/annotated" };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    await repo.manifests.put("v1", bytes, tool.manifest.mediaType);
+    const got = await repo.manifests.get("v1");
+    expect(got.manifest.annotations).toEqual({
+      "org.opencontainers.image.source": "https://github.com/alice/annotated",
+    });
+  });
+
+  it("FR-TAG-001 / FR-TAG-002: list tags; create and move a tag", async () => {
+    const repo = (await ghcr()).repository("alice/tags");
+    await pushImage(repo, tool, "a");
+    await repo.manifests.put("b", tool.manifest.bytes, tool.manifest.mediaType);
+    const tags: string[] = [];
+    for await (const t of repo.tags()) tags.push(t);
+    expect(tags.sort()).toEqual(["a", "b"]);
+  });
+
+  it("FR-TAG-003: delete a tag; the other tag and the manifest stay", async () => {
+    const repo = (await ghcr()).repository("alice/untag");
+    await pushImage(repo, tool, "keep");
+    await repo.manifests.put("drop", tool.manifest.bytes, tool.manifest.mediaType);
+    await repo.manifests.delete("drop");
+    expect(await repo.manifests.exists("drop")).toBe(false);
+    expect(await repo.manifests.exists("keep")).toBe(true);
+  });
+
+  it("FR-TAG-005: tags by glob or /regex/; bad patterns are invalid input", async () => {
+    const repo = (await ghcr()).repository("alice/patterns");
+    await pushImage(repo, tool, "v1.0.0");
+    for (const t of ["v1.1.0", "v2.0.0", "latest", "sha256-abc"])
+      await repo.manifests.put(t, tool.manifest.bytes, tool.manifest.mediaType);
+    const all = async (p?: string) => {
+      const out: string[] = [];
+      for await (const t of matchingTags(repo, p)) out.push(t);
+      return out.sort();
+    };
+    expect(await all("v1.*")).toEqual(["v1.0.0", "v1.1.0"]);
+    expect(await all("/^v\\d+\\.0\\.0$/")).toEqual(["v1.0.0", "v2.0.0"]);
+    expect(await all("late?t")).toEqual(["latest"]);
+    expect(() => tagMatcher("/(/")).toThrow(/invalid tag regex/);
+    expect(() => tagMatcher("a b")).toThrow(/invalid tag pattern/);
+  });
+
+  it("FR-TAG-006: retag puts the same bytes under the new tag, digest verified", async () => {
+    const repo = (await ghcr()).repository("acme/app");
+    const result = await retag(repo, "v1", "stable", { expectDigest: app.index.digest });
+    expect(result.digest).toBe(app.index.digest);
+    expect((await repo.manifests.fetch("stable")).bytes.equals(app.index.bytes)).toBe(true);
+    const wrong = await thrown(retag(repo, "v1", "other", { expectDigest: tool.manifest.digest }));
+    expect(exitCodeFor(wrong)).toBe(6);
+    expect(await repo.manifests.exists("other")).toBe(false);
+  });
+
+  it("FR-IMG-006: image size per platform from the manifests (config + layers)", async () => {
+    const size = await imageSize((await ghcr()).repository("acme/app"), "v1");
+    expect(size.platforms.map((p) => p.platform)).toEqual(["linux/amd64", "linux/arm64/v8"]);
+    const amd = app.images[0]!;
+    expect(size.platforms[0]).toMatchObject({
+      config: amd.config.size,
+      layers: amd.layers.reduce((s, l) => s + l.size, 0),
+    });
+    expect(size.total).toBeGreaterThan(size.platforms[0]!.total);
+  });
+
+  it("FR-IMG-004 / FR-BLOB-003: copy between refs mounts blobs inside ghcr.io", async () => {
+    const client = await ghcr();
+    const result = await copy(
+      new RemoteStore(client.repository("acme/app")),
+      "v1",
+      new RemoteStore(client.repository("acme/app-copy")),
+      "v1",
+    );
+    expect(result.descriptor.digest).toBe(app.index.digest);
+    expect(result.blobs.mounted).toBeGreaterThan(0);
+    expect(result.bytes).toBe(0);
+  });
+
+  it("FR-BLOB-001 / FR-BLOB-002 / FR-BLOB-004: chunked upload, existence check, content back verified", async () => {
+    const repo = (await ghcr()).repository("alice/blobs");
+    const bytes = Buffer.alloc(300_000, 7);
+    const { createHash } = await import("node:crypto");
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}` as Digest;
+    expect(await repo.blobs.exists(digest)).toBe(false);
+    await repo.uploads.upload(bytes, { digest, size: bytes.length }, { chunkSize: 64 * 1024 });
+    expect(await repo.blobs.exists(digest)).toBe(true);
+    const blob = await repo.blobs.fetch(digest, { size: bytes.length });
+    expect((await readAll(blob.stream)).equals(bytes)).toBe(true);
+  });
+});
