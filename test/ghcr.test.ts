@@ -357,3 +357,153 @@ describe("images, tags, manifests, blobs (generic client on GHCR)", () => {
     expect((await readAll(blob.stream)).equals(bytes)).toBe(true);
   });
 });
+
+describe("Packages API", () => {
+  it("FR-VIS-003: packages of an organisation (private ones for members), every Link page", async () => {
+    const client = await ghcr();
+    const names: string[] = [];
+    for await (const p of client.api.packages({ org: "acme" })) names.push(p.name);
+    expect(names).toEqual(expect.arrayContaining(["app", "public-tool"]));
+    const bob = await ghcr("ghp_bob_all");
+    const seen: string[] = [];
+    for await (const p of bob.api.packages({ org: "acme" })) seen.push(`${p.name}:${p.visibility}`);
+    expect(seen).toEqual(["public-tool:public"]);
+  });
+
+  it("FR-VIS-004: packages of a user and of the authenticated user", async () => {
+    const client = await ghcr();
+    const user: string[] = [];
+    for await (const p of client.api.packages({ user: "alice" })) user.push(p.name);
+    expect(user).toContain("tool");
+    const mine: string[] = [];
+    for await (const p of client.api.packages({ mine: true })) mine.push(p.name);
+    expect(mine).toEqual(user);
+  });
+
+  it("FR-VIS-005: packages of one repository", async () => {
+    const names: string[] = [];
+    for await (const p of (await ghcr()).api.packages({ repository: "acme/app-source" })) names.push(p.name);
+    expect(names).toEqual(["app"]);
+  });
+
+  it("FR-VIS-001: visibility; FR-VIS-002: setting it is a clear unsupported error naming the settings page", async () => {
+    const client = await ghcr();
+    expect(await client.api.visibility("acme", "app")).toBe("private");
+    expect(await client.api.visibility("acme", "public-tool")).toBe("public");
+    const error = await thrown(client.api.setVisibility("acme", "app", "public"));
+    expect(error.category).toBe("unsupported");
+    expect(error.message).toContain("https://github.com/orgs/acme/packages/container/app/settings");
+  });
+
+  it("user vs organisation: GET /users/OWNER picks /orgs/… or /users/… paths; an unknown owner is not found", async () => {
+    const client = await ghcr();
+    expect(await client.api.ownerType("acme")).toBe("Organization");
+    expect(await client.api.ownerType("alice")).toBe("User");
+    const error = await thrown(client.api.package("nobody-here", "x"));
+    expect(exitCodeFor(error)).toBe(3);
+  });
+
+  it("FR-VER-001: versions as an async iterator over Link pages; name = digest, tags from the registry", async () => {
+    const client = await ghcr();
+    const versions = [];
+    for await (const v of client.api.versions("acme", "app", { perPage: 1 })) versions.push(v);
+    const byDigest = new Map(versions.map((v) => [v.digest, v]));
+    expect(byDigest.get(app.index.digest)?.tags).toEqual(expect.arrayContaining(["v1", "latest"]));
+    for (const image of app.images) expect(byDigest.get(image.manifest.digest)?.tags).toEqual([]);
+    expect(new Set(versions.map((v) => v.id)).size).toBe(versions.length);
+  });
+
+  it("FR-VER-002: one version by id; FR-VER-005: filtered by tag, tagged and untagged", async () => {
+    const client = await ghcr();
+    const index = await client.api.findVersion("acme", "app", "v1");
+    expect(index.digest).toBe(app.index.digest);
+    expect((await client.api.version("acme", "app", index.id)).digest).toBe(app.index.digest);
+    expect((await client.api.findVersion("acme", "app", app.images[0]!.manifest.digest)).tags).toEqual([]);
+    const tagged = [];
+    for await (const v of client.api.versions("acme", "app", { tag: tagMatcher("lat*") }))
+      tagged.push(v.digest);
+    expect(tagged).toEqual([app.index.digest]);
+    const untagged = [];
+    for await (const v of client.api.versions("acme", "app", { tagged: false })) untagged.push(v.digest);
+    expect(untagged.sort()).toEqual(app.images.map((i) => i.manifest.digest).sort());
+  });
+
+  it("FR-VER-003 / FR-IMG-003: delete by tag or digest (version id looked up); FR-VER-004: restore", async () => {
+    const client = await ghcr();
+    const repo = client.repository("alice/deletable");
+    await pushImage(repo, tool, "v1");
+    const deleted = await client.api.deleteByReference("alice", "deletable", "v1");
+    expect(deleted.digest).toBe(tool.manifest.digest);
+    expect(await repo.manifests.exists(tool.manifest.digest)).toBe(false);
+    const gone = [];
+    for await (const v of client.api.versions("alice", "deletable", { state: "deleted" })) gone.push(v.id);
+    expect(gone).toEqual([deleted.id]);
+    await client.api.restoreVersion("alice", "deletable", deleted.id);
+    expect((await repo.manifests.head("v1")).digest).toBe(tool.manifest.digest);
+    await client.api.deleteByReference("alice", "deletable", tool.manifest.digest);
+    expect(await repo.manifests.exists("v1")).toBe(false);
+  });
+
+  it("bad input: a version that does not exist is not found (exit 3)", async () => {
+    const client = await ghcr();
+    expect(exitCodeFor(await thrown(client.api.version("acme", "app", 999_999)))).toBe(3);
+    expect(exitCodeFor(await thrown(client.api.findVersion("acme", "app", "no-such-tag")))).toBe(3);
+  });
+
+  it("bad input: a token without delete:packages gets an authorization error naming the missing scope", async () => {
+    const reader = await ghcr("ghp_alice_read");
+    const version = await reader.api.findVersion("acme", "app", "v1");
+    const error = await thrown(reader.api.deleteVersion("acme", "app", version.id));
+    expect(exitCodeFor(error)).toBe(4);
+    expect(error.message).toContain("delete:packages");
+    expect(fake.packages).toBeDefined();
+    expect(await reader.repository("acme/app").manifests.exists("v1")).toBe(true);
+  });
+
+  it("contract: package, package-version and error bodies match the REST description", async () => {
+    const contract = await openApiContract("github/packages-api.extract.yaml");
+    const headers = { authorization: "token ghp_alice_all" };
+    const get = async (path: string) => {
+      const response = await fetch(`${server.url}/github${path}`, { headers });
+      return { status: response.status, body: await response.json(), headers: response.headers };
+    };
+    const list = await get("/orgs/acme/packages?package_type=container");
+    for (const item of list.body as unknown[]) expect(contract.check("package", item).errors).toEqual([]);
+    const pkg = await get("/orgs/acme/packages/container/app");
+    expect(contract.check("package", pkg.body).errors).toEqual([]);
+    const versions = await get("/orgs/acme/packages/container/app/versions");
+    expect((versions.body as unknown[]).length).toBeGreaterThan(0);
+    for (const item of versions.body as unknown[])
+      expect(contract.check("package-version", item).errors).toEqual([]);
+    const missing = await get("/orgs/acme/packages/container/nope");
+    expect(missing.status).toBe(404);
+    expect(contract.check("basic-error", missing.body).errors).toEqual([]);
+    expect(missing.body).toMatchObject({
+      message: expect.any(String),
+      documentation_url: expect.any(String),
+    });
+    expect(Number(versions.headers.get("x-ratelimit-limit"))).toBe(1000);
+  });
+
+  it("the client never invents a vulnerability endpoint: the description has none", async () => {
+    const text = await readFile(
+      join(import.meta.dirname, "reference/github/packages-api.extract.yaml"),
+      "utf8",
+    );
+    expect(text).not.toMatch(/vulnerab/i);
+    const source = await readFile(join(import.meta.dirname, "../src/providers/ghcr/packagesApi.ts"), "utf8");
+    expect(source).not.toMatch(/vulnerab/i);
+  });
+
+  it("bad input: a Link header to another origin is refused, the token never sent there", async () => {
+    const client = await ghcr();
+    const { createOctokit } = await import("../src/providers/ghcr/octokit.js");
+    const octokit = createOctokit({
+      send: client.registry.context(new URL(server.url).host).send,
+      apiUrl: `${server.url}/github`,
+      token: new SecretString("ghp_alice_all"),
+      rateLimits: client.registry.rateLimits,
+    });
+    await expect(octokit.request("GET https://evil.example/users/acme")).rejects.toThrow(/another origin/);
+  });
+});
