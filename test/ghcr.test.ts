@@ -32,6 +32,7 @@ import { type GhcrFake, ghcrFake } from "../src/sim/ghcr/fake.js";
 import { type GeneratedImage, type GeneratedIndex, generateImage, generateIndex } from "../src/sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
 import { RemoteStore } from "../src/store/remoteStore.js";
+import { attach, dsse } from "./support/attach.js";
 import { openApiContract } from "./support/contract.js";
 import { readAll } from "./support/streams.js";
 
@@ -505,5 +506,276 @@ describe("Packages API", () => {
       rateLimits: client.registry.rateLimits,
     });
     await expect(octokit.request("GET https://evil.example/users/acme")).rejects.toThrow(/another origin/);
+  });
+});
+
+describe("safe cleanup (FR-VER-006)", () => {
+  let index: GeneratedIndex;
+  let old: GeneratedImage;
+  let signature: Digest;
+  let cosignSig: Digest;
+
+  beforeAll(async () => {
+    const client = await ghcr();
+    const repo = client.repository("acme/cleanup");
+    index = await generateIndex({
+      seed: "cleanup-app",
+      platforms: ["linux/amd64", "linux/arm64/v8"],
+      layerSize: 512,
+    });
+    old = await generateImage({ seed: "cleanup-old", layers: 1, layerSize: 256 });
+    const older = await generateImage({ seed: "cleanup-older", layers: 1, layerSize: 256 });
+    await pushImage(repo, older, "v0");
+    await pushImage(repo, old);
+    await pushIndex(repo, index, ["v1"]);
+    const subject = { digest: index.index.digest, mediaType: index.index.mediaType, size: index.index.size };
+    signature = await attach(repo, {
+      subject,
+      artifactType: "application/vnd.dev.cosign.artifact.sig.v1+json",
+      layerMediaType: "application/vnd.dev.cosign.simplesigning.v1+json",
+      payload: { critical: { image: { "docker-manifest-digest": index.index.digest } } },
+    });
+    cosignSig = await attach(repo, {
+      tag: `sha256-${index.index.digest.slice(7)}.sig`,
+      artifactType: "application/vnd.dev.cosign.artifact.sig.v1+json",
+      layerMediaType: "application/vnd.dev.cosign.simplesigning.v1+json",
+      payload: { note: "tag schema signature" },
+    });
+    const day = 86_400_000;
+    for (const [digest, days] of [
+      [older.manifest.digest, 90],
+      [old.manifest.digest, 60],
+      [index.index.digest, 40],
+      [index.images[0]!.manifest.digest, 40],
+      [index.images[1]!.manifest.digest, 40],
+      [signature, 40],
+      [cosignSig, 40],
+    ] as const)
+      fake.packages.setCreated("acme/cleanup", digest as Digest, new Date(Date.now() - days * day));
+  });
+
+  it("FR-VER-006: a dry-run plan deletes the untagged old image only, keeps index children and signatures, sends no DELETE", async () => {
+    const client = await ghcr();
+    const before = fake.apiDeletes;
+    const plan = await client.planCleanup("ghcr.io/acme/cleanup", {
+      untagged: true,
+      olderThan: new Date(Date.now() - parseAge("30d")),
+    });
+    expect(fake.apiDeletes).toBe(before);
+    expect(plan.delete.map((e) => e.digest)).toEqual([old.manifest.digest]);
+    const reasons = new Map(plan.keep.map((e) => [e.digest, e.reason]));
+    expect(reasons.get(index.images[0]!.manifest.digest)).toMatch(/platform manifest of kept index/);
+    expect(reasons.get(signature)).toMatch(/referrer of kept/);
+    expect(reasons.get(cosignSig)).toBe("tagged");
+    expect(reasons.get(index.index.digest)).toBe("tagged");
+  });
+
+  it("FR-VER-006: keep-last 1 with keep-tag v0: deletes nothing a kept version needs; --yes deletes the plan", async () => {
+    const client = await ghcr();
+    const policy = { keepLast: 1, keepTags: [tagMatcher("v0")] };
+    const plan = await client.planCleanup("ghcr.io/acme/cleanup", policy);
+    expect(plan.delete.map((e) => e.digest)).toEqual([old.manifest.digest]);
+    const log: string[] = [];
+    const done = await client.cleanup("ghcr.io/acme/cleanup", plan, (e, outcome) =>
+      log.push(`${e.id} ${outcome}`),
+    );
+    expect(done.deleted.map((e) => e.digest)).toEqual([old.manifest.digest]);
+    expect(log).toEqual([`${plan.delete[0]!.id} deleted`]);
+    const repo = client.repository("acme/cleanup");
+    expect(await repo.manifests.exists(old.manifest.digest)).toBe(false);
+    for (const d of [index.index.digest, index.images[0]!.manifest.digest, signature, cosignSig])
+      expect(await repo.manifests.exists(d)).toBe(true);
+    // Resumable: the same plan run again finds it already gone.
+    const again = await client.cleanup("ghcr.io/acme/cleanup", plan);
+    expect(again.alreadyGone.map((e) => e.digest)).toEqual([old.manifest.digest]);
+  });
+});
+
+describe("vulnerabilities from attached scan results (FR-VULN)", () => {
+  const trivyReport = {
+    SchemaVersion: 2,
+    ArtifactName: "ghcr.io/alice/scanned:v1",
+    Results: [
+      {
+        Target: "alpine 3.19",
+        Vulnerabilities: [
+          {
+            VulnerabilityID: "CVE-2024-0001",
+            PkgName: "openssl",
+            InstalledVersion: "3.1.0",
+            FixedVersion: "3.1.5",
+            Severity: "CRITICAL",
+            PrimaryURL: "https://avd.aquasec.com/nvd/cve-2024-0001",
+          },
+          { VulnerabilityID: "CVE-2024-0002", PkgName: "zlib", InstalledVersion: "1.2", Severity: "HIGH" },
+          { VulnerabilityID: "CVE-2024-0003", PkgName: "musl", InstalledVersion: "1.2.4", Severity: "LOW" },
+        ],
+      },
+    ],
+  };
+
+  let scanned: GeneratedImage;
+  beforeAll(async () => {
+    const repo = (await ghcr()).repository("alice/scanned");
+    scanned = await generateImage({ seed: "ghcr-scanned", layers: 1, layerSize: 300 });
+    await pushImage(repo, scanned, "v1");
+    const subject = {
+      digest: scanned.manifest.digest,
+      mediaType: scanned.manifest.mediaType,
+      size: scanned.manifest.size,
+    };
+    await attach(repo, {
+      subject,
+      artifactType: "application/vnd.dsse.envelope.v1+json",
+      layerMediaType: "application/vnd.dsse.envelope.v1+json",
+      payload: dsse({
+        _type: "https://in-toto.io/Statement/v0.1",
+        predicateType: "https://cosign.sigstore.dev/attestation/vuln/v1",
+        subject: [{ name: "ghcr.io/alice/scanned", digest: { sha256: scanned.manifest.digest.slice(7) } }],
+        predicate: {
+          invocation: { uri: "", event_id: "" },
+          scanner: { uri: "pkg:github/aquasecurity/trivy", version: "0.50.0", result: trivyReport },
+          metadata: { scanStartedOn: "2026-01-02T03:04:00Z", scanFinishedOn: "2026-01-02T03:04:05Z" },
+        },
+      }),
+    });
+    // OpenVEX: the zlib finding does not apply to this image.
+    await attach(repo, {
+      subject,
+      artifactType: "application/vnd.openvex+json",
+      layerMediaType: "application/vnd.openvex+json",
+      payload: {
+        "@context": "https://openvex.dev/ns/v0.2.0",
+        statements: [
+          {
+            vulnerability: { name: "CVE-2024-0002" },
+            status: "not_affected",
+            justification: "vulnerable_code_not_present",
+          },
+        ],
+      },
+    });
+  });
+
+  it("FR-VULN-001 / FR-VULN-003: a cosign vuln attestation (Trivy result) → counts by severity, fix versions, scanner, scan time; OpenVEX clears findings", async () => {
+    const report = await (await ghcr()).vulnerabilities("ghcr.io/alice/scanned:v1");
+    expect(report.status).toBe("scanned");
+    expect(report.image.digest).toBe(scanned.manifest.digest);
+    expect(report.counts).toEqual({ critical: 1, high: 0, medium: 0, low: 1, unknown: 0 });
+    expect(report.vulnerabilities.map((v) => v.id).sort()).toEqual(["CVE-2024-0001", "CVE-2024-0003"]);
+    expect(report.vulnerabilities.find((v) => v.id === "CVE-2024-0001")).toMatchObject({
+      package: "openssl",
+      version: "3.1.0",
+      fixedVersion: "3.1.5",
+      url: "https://avd.aquasec.com/nvd/cve-2024-0001",
+    });
+    expect(report.scanner).toBe("pkg:github/aquasecurity/trivy@0.50.0");
+    expect(report.lastScanned?.toISOString()).toBe("2026-01-02T03:04:05.000Z");
+  });
+
+  it("FR-VULN-003: a SARIF log attached as a referrer gives severities from security-severity and tags", async () => {
+    const repo = (await ghcr()).repository("alice/sarif");
+    const image = await generateImage({ seed: "ghcr-sarif", layers: 1, layerSize: 200 });
+    await pushImage(repo, image, "v1");
+    await attach(repo, {
+      subject: {
+        digest: image.manifest.digest,
+        mediaType: image.manifest.mediaType,
+        size: image.manifest.size,
+      },
+      artifactType: "application/sarif+json",
+      layerMediaType: "application/sarif+json",
+      payload: {
+        version: "2.1.0",
+        runs: [
+          {
+            tool: {
+              driver: {
+                name: "Grype",
+                version: "0.74.0",
+                rules: [
+                  { id: "CVE-2023-1111", properties: { "security-severity": "9.8" } },
+                  { id: "CVE-2023-2222", properties: { tags: ["vulnerability", "MEDIUM"] } },
+                ],
+              },
+            },
+            results: [{ ruleId: "CVE-2023-1111" }, { ruleId: "CVE-2023-2222" }, { ruleId: "CVE-2023-1111" }],
+          },
+        ],
+      },
+    });
+    const report = await (await ghcr()).vulnerabilities("ghcr.io/alice/sarif:v1");
+    expect(report.counts).toMatchObject({ critical: 1, medium: 1 });
+    expect(report.scanner).toBe("Grype 0.74.0");
+  });
+
+  it("FR-VULN-001: an image without attached scan results answers not-scanned (no scan data), not an error", async () => {
+    const report = await (await ghcr()).vulnerabilities("ghcr.io/alice/tool:v1");
+    expect(report.status).toBe("not-scanned");
+    expect(report.vulnerabilities).toEqual([]);
+  });
+
+  it("FR-VULN-002: vulnerable versions are found by walking versions and their attestations", async () => {
+    const found = [];
+    for await (const entry of (await ghcr()).vulnerableVersions("ghcr.io/alice/scanned")) found.push(entry);
+    expect(found.map((f) => f.version.digest)).toEqual([scanned.manifest.digest]);
+    expect(found[0]!.report.counts.critical).toBe(1);
+  });
+});
+
+describe("rate limits (NFR-RATE)", () => {
+  it("NFR-RATE-001 / NFR-RATE-004: X-RateLimit-* tracked per response and exported as the ratelimit gauge", async () => {
+    const client = await ghcr();
+    await client.api.ownerType("acme");
+    const state = client.registry.rateLimits.get(new URL(server.url).origin);
+    expect(state).toMatchObject({ style: "github", limit: 1000, resource: "core" });
+    expect(state!.remaining).toBeLessThan(1000);
+    expect(state!.resetAt!.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("TC-004 / NFR-RATE-002 / NFR-RATE-003: 1000 requests an hour; past 80 % requests are spaced out; the 1001st fails with exit 5", async () => {
+    const limited = ghcrFake({
+      tokens: { ghp_carol: { user: "carol", scopes: ["read:packages", "write:packages"] } },
+    });
+    const own = await startRegistryServer({ users: new Users({ carol: "carol-pw" }), providers: [limited] });
+    open.push(own);
+    const seed = new Registry({
+      endpoints: { "ghcr.io": own.url },
+      credentials: staticCredentials({ "ghcr.io": basic("carol", "ghp_carol") }),
+    });
+    open.push(seed);
+    await pushImage(seed.repository("ghcr.io/carol/tool"), tool, "v1");
+    const delays: number[] = [];
+    const config = await loadGhcrConfig({
+      env: {
+        GITHUB_API_URL: `${own.url}/github`,
+        GHCR_REGISTRY_URL: own.url,
+        REGKIT_CONFIG: join(work, "absent.yaml"),
+      },
+      file: join(work, "empty.yaml"),
+    });
+    const client = new Ghcr(config, {
+      credentials: false,
+      token: new SecretString("ghp_carol"),
+      // The throttle's pauses are recorded instead of slept: the behaviour is asserted, not the clock.
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+    open.push(client);
+    // 985 requests made earlier in the hour (octokit's queues make each call cost tens of ms here).
+    limited.spendApiBudget("carol", 985);
+    await client.api.ownerType("carol");
+    for (let i = 0; i < 14; i++) await client.api.package("carol", "tool");
+    expect(limited.apiRequests).toBe(15);
+    // Past 80 % every request waited: the rest of the budget spread over the hour, 60 s at most each
+    // (the first request had no budget to read yet). throttleDelay's arithmetic has its own unit test.
+    expect(delays).toHaveLength(14);
+    expect(delays.every((d) => d === 60_000)).toBe(true);
+    const error = await thrown(client.api.package("carol", "tool"));
+    expect(exitCodeFor(error)).toBe(5);
+    expect(error.message).toMatch(/rate limit/);
+    // The 1001st was refused before it was sent.
+    expect(limited.apiRequests).toBe(15);
   });
 });

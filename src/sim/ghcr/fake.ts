@@ -75,6 +75,17 @@ export class GhcrFake implements ProviderFake, GhcrFakeContext {
     return this.#packages;
   }
 
+  /** Counts `n` API requests against a user's hourly budget, as if made earlier in the hour (tests). */
+  spendApiBudget(user: string, n: number): void {
+    const now = this.now();
+    let window = this.#windows.get(`user:${user}`);
+    if (!window || window.resetAt <= now) {
+      window = { count: 0, resetAt: now + 3_600_000 };
+      this.#windows.set(`user:${user}`, window);
+    }
+    window.count += n;
+  }
+
   /** Registry tokens issued so far stop working (as if their 5 minutes were over). */
   expireRegistryTokens(): void {
     this.#expiredBefore = ++this.#sequence;
