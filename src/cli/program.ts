@@ -4,6 +4,7 @@ import { exitCodeFor, isRegkitError } from "../core/errors.js";
 import { registerBlob } from "./commands/blob.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDigest } from "./commands/digest.js";
+import { registerGhcr } from "./commands/ghcr.js";
 import { registerHub, registerRateLimit, registerVulns } from "./commands/hub.js";
 import { registerImage } from "./commands/image.js";
 import { registerList } from "./commands/list.js";
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo): Command {
   registerServe(program, io);
   registerLogin(program, io);
   registerHub(program, io);
+  registerGhcr(program, io);
   registerRateLimit(program, io);
   registerVulns(program, io);
   registerWebhook(program, io);
