@@ -355,7 +355,7 @@ describe("regkit webhook serve --provider github", () => {
     const broken = { ...example, package: { ...example.package, package_version: undefined } };
     const answer = await post(server.url, JSON.stringify(broken), { "x-github-event": "package" });
     expect(answer.status).toBe(400);
-    expect((await answer.json()).error).toMatch(/package\.package_version/);
+    expect(((await answer.json()) as { error: string }).error).toMatch(/package\.package_version/);
     expect((await post(server.url, "{", { "x-github-event": "package" })).status).toBe(400);
     expect((await post(server.url, "{}", { "x-github-event": "ping" })).status).toBe(200);
   });

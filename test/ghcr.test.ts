@@ -22,7 +22,6 @@ import {
   matchingTags,
   parseAge,
   retag,
-  signingArtifacts,
   tagMatcher,
 } from "../src/providers/ghcr/index.js";
 import { Registry } from "../src/registry/registry.js";

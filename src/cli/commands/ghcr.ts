@@ -305,7 +305,10 @@ export function registerGhcr(program: Command, io: CliIo): void {
 
 function printPlan(io: CliIo, plan: CleanupPlan, asJson: boolean | undefined, dryRun: boolean): void {
   const strip = (e: PlanEntry) => ({ id: e.id, digest: e.digest, tags: e.tags, reason: e.reason });
-  if (asJson) return writeJson(io, { delete: plan.delete.map(strip), keep: plan.keep.map(strip) });
+  if (asJson) {
+    writeJson(io, { delete: plan.delete.map(strip), keep: plan.keep.map(strip) });
+    return;
+  }
   const line = (verb: string, e: PlanEntry) =>
     writeLine(io, `${verb}\t${e.id}\t${e.digest}\t${e.tags.join(",") || "-"}\t${e.reason}`);
   for (const e of plan.delete) line("delete", e);

@@ -21,7 +21,7 @@ export const MAX_THROTTLE_DELAY_MS = 60_000;
  * the throttling plugin and the rate-limit middleware.
  */
 export function throttleDelay(state: RateLimitState | undefined, now = Date.now()): number {
-  if (!state || state.style !== "github" || state.limit <= 0 || !state.resetAt) return 0;
+  if (state?.style !== "github" || state.limit <= 0 || !state.resetAt) return 0;
   const used = (state.limit - state.remaining) / state.limit;
   if (used < THROTTLE_AT || state.remaining <= 0) return 0;
   const untilReset = state.resetAt.getTime() - now;

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { type Digest, isDigest } from "../../core/digest.js";
+import { isDigest } from "../../core/digest.js";
 import { InvalidInputError, NotFoundError, ProtocolError, UnsupportedError } from "../../core/errors.js";
 import type { Telemetry } from "../../registry/telemetry.js";
 import { githubError } from "./githubErrors.js";
