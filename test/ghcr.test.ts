@@ -22,6 +22,7 @@ import {
   matchingTags,
   parseAge,
   retag,
+  signingArtifacts,
   tagMatcher,
 } from "../src/providers/ghcr/index.js";
 import { Registry } from "../src/registry/registry.js";
@@ -567,6 +568,23 @@ describe("safe cleanup (FR-VER-006)", () => {
     expect(reasons.get(signature)).toMatch(/referrer of kept/);
     expect(reasons.get(cosignSig)).toBe("tagged");
     expect(reasons.get(index.index.digest)).toBe("tagged");
+  });
+
+  it("signing artifacts: referrers (API) and cosign's sha256-<hex>.sig tag are both listed", async () => {
+    const client = await ghcr();
+    const found = await signingArtifacts(client.repository("acme/cleanup"), index.index.digest);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ digest: signature, kind: "signature", via: "referrers" }),
+        expect.objectContaining({
+          digest: cosignSig,
+          kind: "signature",
+          via: "tag",
+          tag: `sha256-${index.index.digest.slice(7)}.sig`,
+        }),
+      ]),
+    );
+    expect(found).toHaveLength(2);
   });
 
   it("FR-VER-006: keep-last 1 with keep-tag v0: deletes nothing a kept version needs; --yes deletes the plan", async () => {
