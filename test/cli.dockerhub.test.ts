@@ -210,7 +210,9 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
     expect(text.stdout).toMatch(/^alice\/app@sha256:[0-9a-f]{64}\nstatus: scanned/);
     const elsewhere = await regkit(["vulns", "127.0.0.1:9/a/b:c"]);
     expect(elsewhere).toMatchObject({ code: 1, stdout: "" });
-    expect(elsewhere.stderr).toBe("regkit: no vulnerability source for 127.0.0.1:9 (supported: docker.io)\n");
+    expect(elsewhere.stderr).toBe(
+      "regkit: no vulnerability source for 127.0.0.1:9 (supported: docker.io, ghcr.io)\n",
+    );
   });
 
   it("login docker.io stores credentials that the hub commands then use", async () => {
