@@ -18,7 +18,9 @@ import { cosignTag } from "./images.js";
  * OpenVEX document whose `not_affected`/`fixed` statements drop findings.
  */
 export const COSIGN_VULN_PREDICATE = "https://cosign.sigstore.dev/attestation/vuln/v1";
+/** Media type of a SARIF 2.1 log attached as a layer or artifact. */
 export const SARIF_MEDIA_TYPE = "application/sarif+json";
+/** Media type of an OpenVEX document attached as a layer or artifact. */
 export const OPENVEX_MEDIA_TYPE = "application/vnd.openvex+json";
 export const IN_TOTO_MEDIA_TYPE = "application/vnd.in-toto+json";
 export const DSSE_MEDIA_TYPE = "application/vnd.dsse.envelope.v1+json";

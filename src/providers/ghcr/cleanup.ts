@@ -25,6 +25,7 @@ export interface CleanupPolicy {
   keepTagText?: string[];
 }
 
+/** One version in a cleanup plan and why it is deleted or kept. */
 export interface PlanEntry {
   id: number;
   digest: Digest;
@@ -32,6 +33,7 @@ export interface PlanEntry {
   reason: string;
 }
 
+/** What a cleanup would delete and what it keeps, each with a reason. */
 export interface CleanupPlan {
   delete: PlanEntry[];
   keep: PlanEntry[];
@@ -63,6 +65,7 @@ export function checkPolicy(policy: CleanupPolicy): void {
 
 const short = (d: Digest) => d.slice(0, 19);
 
+/** Evaluates `policy` over every version into a plan; deletes nothing. */
 export async function planCleanup(
   versions: PackageVersion[],
   policy: CleanupPolicy,

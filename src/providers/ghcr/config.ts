@@ -12,6 +12,7 @@ export interface GhcrConfig {
   sources: Record<string, SettingSource>;
 }
 
+/** GHCR's endpoints and settings when neither the environment nor the config file names them. */
 export const GHCR_DEFAULTS = {
   registry: "ghcr.io",
   registryUrl: "https://ghcr.io",

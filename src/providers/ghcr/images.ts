@@ -65,6 +65,7 @@ export async function retag(
   return { digest, tag };
 }
 
+/** How big an image is, from its manifests: per platform and in all. */
 export interface ImageSize {
   digest: Digest;
   mediaType: string;
@@ -119,6 +120,7 @@ export async function imageSize(repository: Repository, reference: string): Prom
 /** cosign's tag schema: `sha256-<hex>.sig`, `.att`, `.sbom` beside the image they belong to. */
 export const COSIGN_SUFFIXES = { sig: "signature", att: "attestation", sbom: "sbom" } as const;
 
+/** cosign's tag for a subject's signature, attestation or SBOM (`sha256-<hex>.sig`). */
 export function cosignTag(subject: Digest, suffix: keyof typeof COSIGN_SUFFIXES): string {
   return `${subject.replace(":", "-")}.${suffix}`;
 }
@@ -131,6 +133,7 @@ export function signingTagSubject(tag: string): { subject: Digest; kind: string 
   return { subject: `${match[1]}:${match[2]}` as Digest, kind };
 }
 
+/** A signature, SBOM or attestation found for an image. */
 export interface SigningArtifact {
   digest: Digest;
   kind: string;

@@ -64,11 +64,13 @@ export {
   parseGitHubWebhook,
 } from "./webhook.js";
 
+/** What regkit knows about GitHub Container Registry as a provider (hosts, names). */
 export const ghcr: ProviderInfo = {
   id: "ghcr",
   matches: (host) => providerOf(host) === "ghcr",
 };
 
+/** How a `Ghcr` client is built: settings, credentials, the API token, throttle hooks, transport options. */
 export interface GhcrOptions {
   config?: GhcrConfig;
   /** Registry credentials (default: GITHUB_TOKEN/GH_TOKEN + GITHUB_ACTOR, then Docker's config). `false`: anonymous. */
@@ -79,6 +81,7 @@ export interface GhcrOptions {
   writeIntervalMs?: number;
   /** How the 80 % throttle waits (tests). */
   sleep?: (ms: number) => Promise<void>;
+  /** Called with each pause the 80 % throttle inserts. */
   onThrottle?: (delayMs: number) => void;
   registry?: Omit<RegistryOptions, "credentials" | "endpoints" | "retry" | "timeoutMs">;
 }
@@ -269,6 +272,7 @@ export class Ghcr {
     }
   }
 
+  /** Closes the transport (connection pools) and writes a recorded cassette. */
   async close(): Promise<void> {
     await this.registry.close();
   }

@@ -36,8 +36,10 @@ export const versionSchema = z.looseObject({
     .optional(),
 });
 
+/** What `GET /users/OWNER` says an owner is. */
 export type OwnerType = "User" | "Organization";
 
+/** A container package as the Packages API describes it. */
 export interface ContainerPackage {
   id: number;
   /** The package name: the image path below the owner (`app`, `tools/app`). */

@@ -15,8 +15,10 @@ import {
 } from "./model.js";
 import type { GitHubOctokit } from "./octokit.js";
 
+/** Whose packages to list: an organisation, a user, the authenticated user, or one repository. */
 export type PackageScope = { org: string } | { user: string } | { mine: true } | { repository: string };
 
+/** Which versions `versions()` yields. */
 export interface VersionFilter {
   /** `active` (default) or `deleted` (restorable for 30 days). */
   state?: "active" | "deleted";
@@ -28,6 +30,7 @@ export interface VersionFilter {
   perPage?: number;
 }
 
+/** A package's visibility as GitHub names it. */
 export type Visibility = "public" | "private" | "internal";
 
 /**
@@ -98,6 +101,7 @@ export class PackagesApi {
     };
   }
 
+  /** One package (`GET …/packages/container/NAME`). */
   async package(owner: string, name: string): Promise<ContainerPackage> {
     const base = await this.#base(owner);
     return this.#call("package.get", { owner, package: name }, async () => {
@@ -133,6 +137,7 @@ export class PackagesApi {
     };
   }
 
+  /** One version by id. */
   async version(owner: string, name: string, id: number): Promise<PackageVersion> {
     const base = await this.#base(owner);
     return this.#call("version.get", { owner, package: name, version: String(id) }, async () => {
@@ -166,6 +171,7 @@ export class PackagesApi {
     );
   }
 
+  /** Deletes a version by id (needs `delete:packages`). */
   async deleteVersion(owner: string, name: string, id: number): Promise<void> {
     const base = await this.#base(owner);
     await this.#call("version.delete", { owner, package: name, version: String(id) }, async () => {
@@ -176,6 +182,7 @@ export class PackagesApi {
     });
   }
 
+  /** Restores a version deleted within the last 30 days (needs `write:packages`). */
   async restoreVersion(owner: string, name: string, id: number): Promise<void> {
     const base = await this.#base(owner);
     await this.#call("version.restore", { owner, package: name, version: String(id) }, async () => {
@@ -193,6 +200,7 @@ export class PackagesApi {
     return version;
   }
 
+  /** A package's visibility (`public`, `private`). */
   async visibility(owner: string, name: string): Promise<string> {
     return (await this.package(owner, name)).visibility;
   }

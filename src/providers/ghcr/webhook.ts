@@ -12,6 +12,7 @@ import { isDigest } from "../../core/digest.js";
 import { truncate, WebhookPayloadError } from "../../core/errors.js";
 import type { WebhookParser } from "../webhooks/receiver.js";
 
+/** A GitHub `package` or `registry_package` delivery, verified and parsed. */
 export interface GitHubPackageEvent {
   readonly provider: "github";
   /** `published` or `updated`. */
@@ -78,6 +79,7 @@ function time(...values: Array<string | null | undefined>): Date {
   return new Date(0);
 }
 
+/** Parses a delivery body with its headers; `undefined` for `ping`; throws WebhookPayloadError for anything malformed. */
 export function parseGitHubWebhook(
   body: Buffer,
   headers: IncomingHttpHeaders = {},
@@ -125,6 +127,7 @@ export function parseGitHubWebhook(
   };
 }
 
+/** The parser `WebhookReceiver` takes for GitHub deliveries (and their `X-GitHub-Delivery` ids). */
 export const githubWebhookParser: WebhookParser<GitHubPackageEvent> = {
   provider: "github",
   parse: parseGitHubWebhook,
