@@ -211,7 +211,7 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
     const elsewhere = await regkit(["vulns", "127.0.0.1:9/a/b:c"]);
     expect(elsewhere).toMatchObject({ code: 1, stdout: "" });
     expect(elsewhere.stderr).toBe(
-      "regkit: no vulnerability source for 127.0.0.1:9 (supported: docker.io, *-docker.pkg.dev)\n",
+      "regkit: no vulnerability source for 127.0.0.1:9 (supported: docker.io, ghcr.io, *-docker.pkg.dev)\n",
     );
   });
 

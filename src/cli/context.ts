@@ -2,13 +2,12 @@ import type { Digest } from "../core/digest.js";
 import { cliReference, isLocalLocation } from "../core/location.js";
 import type { Descriptor, ParsedManifest } from "../core/manifest.js";
 import { type Platform, parsePlatform } from "../core/platform.js";
-import type { Reference } from "../core/reference.js";
-import { referenceTarget } from "../core/reference.js";
-
-export { cliReference, cliRepository, isLocalLocation } from "../core/location.js";
-
+import { endpointsFromEnvironment } from "../core/providers.js";
+import { type Reference, referenceTarget } from "../core/reference.js";
 import type { Registry } from "../registry/registry.js";
 import type { Repository } from "../registry/repository.js";
+
+export { cliReference, cliRepository, isLocalLocation } from "../core/location.js";
 
 /** Options every command sees (commander's global flags). */
 export interface GlobalOptions {
@@ -46,24 +45,8 @@ export async function createRegistry(options: GlobalOptions): Promise<Registry> 
   });
 }
 
-/**
- * Registry names whose requests go elsewhere (a mirror, a proxy, the embedded fake), by variable:
- * Docker Hub references follow DOCKER_HUB_REGISTRY_URL, every `*-docker.pkg.dev` host
- * ARTIFACT_REGISTRY_DOCKER_URL.
- */
-export const ENDPOINT_VARIABLES: Readonly<Record<string, string>> = {
-  "docker.io": "DOCKER_HUB_REGISTRY_URL",
-  "*-docker.pkg.dev": "ARTIFACT_REGISTRY_DOCKER_URL",
-};
-
-export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const endpoints: Record<string, string> = {};
-  for (const [name, variable] of Object.entries(ENDPOINT_VARIABLES)) {
-    const value = env[variable];
-    if (value) endpoints[name] = value;
-  }
-  return endpoints;
-}
+/** docker.io, ghcr.io and `*-docker.pkg.dev` references follow their provider's variable (core/providers.ts). */
+export { endpointsFromEnvironment } from "../core/providers.js";
 
 /** The logger for `-v`…`-vvv`; pino is loaded only when something will be logged. */
 export async function createLogger(verbose: number | undefined) {

@@ -6,6 +6,7 @@ import { registerCompletion } from "./commands/completion.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDigest } from "./commands/digest.js";
 import { registerGar } from "./commands/gar.js";
+import { registerGhcr } from "./commands/ghcr.js";
 import { registerHub, registerRateLimit, registerVulns } from "./commands/hub.js";
 import { registerImage } from "./commands/image.js";
 import { registerList } from "./commands/list.js";
@@ -51,6 +52,7 @@ export function buildProgram(io: CliIo): Command {
   registerServe(program, io);
   registerLogin(program, io);
   registerHub(program, io);
+  registerGhcr(program, io);
   registerRateLimit(program, io);
   registerVulns(program, io);
   registerGar(program, io);

@@ -26,3 +26,26 @@ export function providerOf(host: string): ProviderId {
 export function spanPrefix(provider: ProviderId): string {
   return provider === "dockerhub" ? "docker" : provider;
 }
+
+/**
+ * The environment variable that points each provider's registry name somewhere
+ * else (a mirror, a proxy, GitHub Enterprise, a fake): references naming the
+ * key go to the variable's URL, with the key's credentials. One row per provider;
+ * a key `*suffix` matches every host ending in the suffix.
+ */
+export const REGISTRY_URL_VARIABLES: Readonly<Record<string, string>> = {
+  "docker.io": "DOCKER_HUB_REGISTRY_URL",
+  "ghcr.io": "GHCR_REGISTRY_URL",
+  // Every Artifact Registry host (`LOCATION-docker.pkg.dev`) at once: the key is a host suffix.
+  "*-docker.pkg.dev": "ARTIFACT_REGISTRY_DOCKER_URL",
+};
+
+/** `Registry`'s `endpoints` option from the variables of `REGISTRY_URL_VARIABLES` that are set. */
+export function endpointsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const endpoints: Record<string, string> = {};
+  for (const [name, variable] of Object.entries(REGISTRY_URL_VARIABLES)) {
+    const value = env[variable];
+    if (value) endpoints[name] = value;
+  }
+  return endpoints;
+}

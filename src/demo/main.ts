@@ -5,7 +5,8 @@
  * read a layer back verified, pull it into an OCI layout and push it to a
  * second registry, then replay the recorded session from its cassette with
  * no registry running. Last, the same image on the Docker Hub fake: Hub API
- * listings, the pull limit and a scan overview.
+ * listings, the pull limit and a scan overview; and on the GHCR fake:
+ * versions, a cleanup plan and its run.
  */
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -134,6 +135,7 @@ async function tour(): Promise<void> {
       throw new Error("the replayed session differs from the live one");
     log("replayed the session offline from the cassette: identical results");
     await dockerHubTour();
+    await (await import("./ghcrTour.js")).ghcrTour(log, pushImage);
     await (await import("./garTour.js")).artifactRegistryTour(log);
     log(`done in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   } finally {

@@ -22,6 +22,7 @@ export const PROVIDER_FAKES: Readonly<Record<string, ProviderFakeLoader>> = {
       ...(settings.webhooks ? { webhooks: settings.webhooks } : {}),
     }),
   gar: async () => (await import("./gar/fake.js")).garFake(),
+  ghcr: async () => (await import("./ghcr/fake.js")).ghcrFake(),
 };
 
 /** Resolves `serve --providers a,b` to fakes; unknown names are a clear error. */

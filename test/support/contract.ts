@@ -40,13 +40,30 @@ function contract(ajv: Ajv, names: string[], resolve: (name: string) => string):
   };
 }
 
+/**
+ * OpenAPI 3.0's `nullable` without a `type` (GitHub's `allOf` + `nullable`
+ * user) is not JSON Schema: it becomes `anyOf: [schema, null]`.
+ */
+function nullableWithoutType(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(nullableWithoutType);
+  if (!node || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node as Record<string, unknown>))
+    out[key] = nullableWithoutType(value);
+  if (out.nullable === true && out.type === undefined) {
+    delete out.nullable;
+    return { anyOf: [out, { type: "null" }] };
+  }
+  return out;
+}
+
 /** `components.schemas` of an OpenAPI 3 description (YAML). */
 export async function openApiContract(file: string): Promise<Contract> {
   const doc = parseYaml(await readFile(join(REFERENCE, file), "utf8")) as {
     components: { schemas: Record<string, unknown> };
   };
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-  ajv.addSchema({ ...doc, $id: "openapi" });
+  ajv.addSchema({ ...(nullableWithoutType(doc) as object), $id: "openapi" });
   return contract(ajv, Object.keys(doc.components.schemas), (name) => `openapi#/components/schemas/${name}`);
 }
 

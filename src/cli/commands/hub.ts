@@ -246,9 +246,17 @@ export function registerVulns(program: Command, io: CliIo): void {
       const ref = cliReference(text);
       if (providerOf(ref.registry) === "gar")
         return (await import("./gar.js")).garVulnerabilities(text, command, io, printReport);
+      if (providerOf(ref.registry) === "ghcr") {
+        const { withGhcr } = await import("./ghcr.js");
+        const report = await withGhcr(command, (client) =>
+          client.vulnerabilities(text, options.platform ? { platform: options.platform } : {}),
+        );
+        if (command.optsWithGlobals<GlobalOptions>().json) return writeJson(io, report);
+        return printReport(io, report);
+      }
       if (providerOf(ref.registry) !== "dockerhub")
         throw new UnsupportedError(
-          `no vulnerability source for ${ref.registry} (supported: docker.io, *-docker.pkg.dev)`,
+          `no vulnerability source for ${ref.registry} (supported: docker.io, ghcr.io, *-docker.pkg.dev)`,
         );
       const report = await withDockerHub(command, (client) =>
         client.vulnerabilities(text, options.platform ? { platform: options.platform } : {}),
@@ -258,12 +266,13 @@ export function registerVulns(program: Command, io: CliIo): void {
     });
 }
 
-function printReport(io: CliIo, report: VulnerabilityReport): void {
+function printReport(io: CliIo, report: VulnerabilityReport & { scanner?: string }): void {
   writeLine(io, `${report.image.repository}@${report.image.digest}`);
   const status: Record<VulnerabilityReport["status"], string> = {
     scanned: "scanned",
     pending: "scan in progress",
-    "not-scanned": "not scanned",
+    // GHCR has no scanner of its own: its reports come from scan results attached to the image.
+    "not-scanned": report.provider === "ghcr" ? "no scan data attached" : "not scanned",
     failed: "scan failed",
     "no-access": "no access to scan results (log in as someone who may read the repository)",
     unknown: "scan status unknown",
@@ -272,9 +281,12 @@ function printReport(io: CliIo, report: VulnerabilityReport): void {
     io,
     `status: ${status[report.status]}${report.lastScanned ? ` (${date(report.lastScanned)})` : ""}`,
   );
+  if (report.scanner) writeLine(io, `scanner: ${report.scanner}`);
   if (report.status !== "scanned") return;
   const { critical, high, medium, low, unknown } = report.counts;
   writeLine(io, `critical ${critical}  high ${high}  medium ${medium}  low ${low}  unknown ${unknown}`);
+  const fixable = report.vulnerabilities.filter((v) => v.fixedVersion).length;
+  writeLine(io, `fixable ${fixable} of ${report.vulnerabilities.length}`);
   for (const v of report.vulnerabilities) {
     const fix = v.fixedVersion ? ` → ${v.fixedVersion}` : "";
     writeLine(

@@ -53,16 +53,16 @@ const PROVIDERS = {
     if (options.audience) {
       const [{ OAuth2Client }, { transportFetch }, { createRegistry }] = await Promise.all([
         import("google-auth-library"),
-        import("../../providers/gar/googleFetch.js"),
+        import("../../providers/transportFetch.js"),
         import("../context.js"),
       ]);
       // Google's signing certificates come through regkit's transport; GOOGLE_OAUTH_CERTS_URL points elsewhere (a fake).
       const registry = await createRegistry({});
       const certsUrl = "https://www.googleapis.com/oauth2/v1/certs";
-      const fetchImplementation = transportFetch(
-        registry.context("artifactregistry-docker.pkg.dev").send,
-        new Map([[certsUrl, process.env.GOOGLE_OAUTH_CERTS_URL || certsUrl]]),
-      );
+      const fetchImplementation = transportFetch(registry.context("artifactregistry-docker.pkg.dev").send, {
+        operation: "google oauth2 certs",
+        urlMap: new Map([[certsUrl, process.env.GOOGLE_OAUTH_CERTS_URL || certsUrl]]),
+      });
       verify = idTokenVerifier(
         new OAuth2Client({ transporterOptions: { fetchImplementation } }),
         options.audience,
@@ -71,6 +71,14 @@ const PROVIDERS = {
     const provider: WebhookProvider<import("../../providers/gar/notifications.js").GarNotificationEvent> = {
       parser: garWebhookParser(verify),
       line: garEventLine,
+    };
+    return provider;
+  },
+  github: async (): Promise<WebhookProvider> => {
+    const { githubWebhookParser, githubEventLine } = await import("../../providers/ghcr/webhook.js");
+    const provider: WebhookProvider<import("../../providers/ghcr/webhook.js").GitHubPackageEvent> = {
+      parser: githubWebhookParser,
+      line: githubEventLine,
     };
     return provider;
   },

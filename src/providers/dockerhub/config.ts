@@ -2,9 +2,9 @@ import { z } from "zod";
 import { ConfigurationError } from "../../core/errors.js";
 import { DOCKER_HUB_ENDPOINT } from "../../core/reference.js";
 import { SecretString } from "../../core/secret.js";
-import { defaultConfigPath, envUrl, httpUrl, readConfigSection, settingPicker } from "../configFile.js";
+import { envUrl, httpUrl, readConfigSection, type SettingSource, settingPicker, trimUrl } from "../config.js";
 
-export { defaultConfigPath };
+export { defaultConfigPath } from "../config.js";
 
 /** Docker Hub's endpoints and client settings (architecture document §10.1). */
 export interface DockerHubConfig {
@@ -19,7 +19,7 @@ export interface DockerHubConfig {
   username?: string;
   secret?: { value: SecretString; kind: "password" | "access-token"; source: string };
   /** Where each setting came from, for `regkit hub config`-style diagnostics and errors. */
-  sources: Record<string, "default" | "file" | "environment">;
+  sources: Record<string, SettingSource>;
 }
 
 /** Docker Hub's settings when neither the environment nor a config file says otherwise. */
@@ -48,6 +48,7 @@ const section = z.strictObject({
     })
     .optional(),
 });
+
 /**
  * Settings in the priority environment > config file > defaults. The file
  * is optional unless named explicitly; secrets come only from the
@@ -58,15 +59,13 @@ export async function loadDockerHubConfig(
   options: { env?: NodeJS.ProcessEnv; file?: string } = {},
 ): Promise<DockerHubConfig> {
   const env = options.env ?? process.env;
-  const fromFile = await readConfigSection(
-    options.file ?? defaultConfigPath(env),
-    options.file !== undefined || !!env.REGKIT_CONFIG,
-    "docker_hub",
-    section,
-  );
+  const fromFile: z.infer<typeof section> = await readConfigSection("docker_hub", section, {
+    env,
+    ...(options.file !== undefined ? { file: options.file } : {}),
+  });
   const sources: DockerHubConfig["sources"] = {};
   const pick = settingPicker(sources);
-  const trim = (value: string | undefined) => value?.replace(/\/+$/, "");
+  const trim = trimUrl;
   const config: DockerHubConfig = {
     hubUrl: pick(
       "hub_url",

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SecretString } from "../../core/secret.js";
-import { defaultConfigPath, envUrl, httpUrl, readConfigSection, settingPicker } from "../configFile.js";
+import { envUrl, httpUrl, readConfigSection, settingPicker } from "../config.js";
 
 /** Artifact Registry's endpoints and client settings. */
 export interface GarConfig {
@@ -48,12 +48,10 @@ export async function loadGarConfig(
   options: { env?: NodeJS.ProcessEnv; file?: string } = {},
 ): Promise<GarConfig> {
   const env = options.env ?? process.env;
-  const fromFile = await readConfigSection(
-    options.file ?? defaultConfigPath(env),
-    options.file !== undefined || !!env.REGKIT_CONFIG,
-    "artifact_registry",
-    section,
-  );
+  const fromFile: z.infer<typeof section> = await readConfigSection("artifact_registry", section, {
+    env,
+    ...(options.file !== undefined ? { file: options.file } : {}),
+  });
   const sources: GarConfig["sources"] = {};
   const pick = settingPicker(sources);
   const trim = (value: string | undefined) => value?.replace(/\/+$/, "");

@@ -5,10 +5,13 @@ import type { AuthClient } from "google-auth-library";
 import { AuthenticationError, ConfigurationError, isRegkitError, truncate } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
 import type { Handler } from "../../transport/types.js";
+import { transportFetch } from "../transportFetch.js";
 import { GAR_DEFAULTS } from "./config.js";
-import { transportFetch } from "./googleFetch.js";
 
 /** The OAuth2 scope regkit asks for (Artifact Registry and Container Analysis). */
+/** Names Google auth requests on spans and logs by their path (`google /token`). */
+const googleOperation = (url: URL) => `google ${url.pathname}`;
+
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
 /** Where a Google access token comes from, for `auth status`-style output (never the token). */
@@ -197,10 +200,10 @@ export class GoogleTokenSource {
     if (this.#options.accessToken)
       return { client: undefined, source: { kind: "access-token", source: "GOOGLE_OAUTH_ACCESS_TOKEN" } };
     const { GoogleAuth, Compute, JWT, UserRefreshClient, gcpMetadata } = await import("google-auth-library");
-    const fetchImplementation = transportFetch(
-      this.#options.send,
-      new Map([[GAR_DEFAULTS.tokenUrl, this.#options.tokenUrl ?? GAR_DEFAULTS.tokenUrl]]),
-    );
+    const fetchImplementation = transportFetch(this.#options.send, {
+      operation: googleOperation,
+      urlMap: new Map([[GAR_DEFAULTS.tokenUrl, this.#options.tokenUrl ?? GAR_DEFAULTS.tokenUrl]]),
+    });
     const clientOptions = { transporterOptions: { fetchImplementation } };
     const scopes = [CLOUD_PLATFORM_SCOPE];
     // Service accounts and gcloud users through their own constructors (the library's advice for

@@ -1,6 +1,7 @@
 import { garLocation, providerOf } from "../../core/providers.js";
 import type { ProviderInfo } from "../provider.js";
 
+export { transportFetch } from "../transportFetch.js";
 export {
   ContainerAnalysisApi,
   type GarVulnerabilitySummary,
@@ -25,7 +26,6 @@ export {
 } from "./googleAuth.js";
 export { GoogleClient } from "./googleClient.js";
 export { googleErrorFrom, parseGoogleError } from "./googleErrors.js";
-export { transportFetch } from "./googleFetch.js";
 export { googleRegistryCredentials } from "./googleRegistryCredentials.js";
 export { checkLocation, GAR_LOCATIONS, isMultiRegion, nearestLocations } from "./locations.js";
 export type * from "./model.js";

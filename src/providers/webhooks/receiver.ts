@@ -36,11 +36,20 @@ export interface WebhookEvent {
   readonly type: string;
 }
 
-/** Turns a verified raw body into a typed event, or throws a RegkitError (answered 400). */
+/**
+ * Turns a verified raw body into a typed event, or throws a RegkitError
+ * (answered 400). `undefined` means "understood, nothing to dispatch" (a
+ * GitHub `ping`): answered 200 `{"status":"ignored"}`.
+ */
 export interface WebhookParser<E extends WebhookEvent = WebhookEvent> {
   readonly provider: string;
   /** May be async (a signature check that needs the sender's keys). */
-  parse(body: Buffer, headers: IncomingHttpHeaders): E | Promise<E>;
+  parse(body: Buffer, headers: IncomingHttpHeaders): E | undefined | Promise<E | undefined>;
+  /**
+   * The sender's id of a delivery (GitHub's `X-GitHub-Delivery`): a delivery
+   * seen before is answered 200 `{"status":"duplicate"}` and not dispatched again.
+   */
+  deliveryId?(headers: IncomingHttpHeaders): string | undefined;
 }
 
 export interface WebhookReceiverOptions<E extends WebhookEvent> {
@@ -78,6 +87,8 @@ interface ReceiverEvents<E> {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Delivery ids remembered for de-duplication; the oldest are forgotten first. */
+const REMEMBERED_DELIVERIES = 10_000;
 const LINGER_MS = 1000;
 
 class Rejection extends Error {
@@ -103,6 +114,7 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
   readonly #maxBodyBytes: number;
   readonly #busy: (() => boolean) | undefined;
   readonly #server;
+  readonly #deliveries = new Set<string>();
   #accepted = 0;
   #rejected = 0;
   #closed = false;
@@ -188,7 +200,7 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse, span: Span): Promise<void> {
-    let event: E;
+    let event: E | undefined;
     try {
       event = await this.#accept(req);
     } catch (error) {
@@ -198,6 +210,21 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
         return;
       }
       throw error;
+    }
+    if (event === undefined) {
+      send(res, 200, { status: "ignored" });
+      return;
+    }
+    const delivery = this.#parser.deliveryId?.(req.headers);
+    if (delivery !== undefined) {
+      if (this.#deliveries.has(delivery)) {
+        span.setAttribute("duplicate", true);
+        send(res, 200, { status: "duplicate" });
+        return;
+      }
+      this.#deliveries.add(delivery);
+      if (this.#deliveries.size > REMEMBERED_DELIVERIES)
+        this.#deliveries.delete(this.#deliveries.values().next().value!);
     }
     this.#accepted += 1;
     span.setAttribute("event_type", event.type);
@@ -211,7 +238,7 @@ export class WebhookReceiver<E extends WebhookEvent = WebhookEvent> extends Even
     send(res, 200, { status: "accepted" });
   }
 
-  async #accept(req: IncomingMessage): Promise<E> {
+  async #accept(req: IncomingMessage): Promise<E | undefined> {
     const path = (req.url ?? "/").split("?", 1)[0];
     if (path !== this.#path) throw new Rejection(404, "not found");
     if (req.method !== "POST") throw new Rejection(405, "method not allowed", { allow: "POST" });

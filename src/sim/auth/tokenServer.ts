@@ -10,7 +10,17 @@ import type { Context, Hono } from "hono";
 import { type Access, signJwt } from "./jwt.js";
 import type { Users } from "./users.js";
 
-export type Authorize = (user: string | undefined, access: Access) => string[];
+/** `credentialScopes`: what the credential itself may do (a GitHub PAT's scopes), when the fake knows. */
+export type Authorize = (
+  user: string | undefined,
+  access: Access,
+  credentialScopes?: readonly string[],
+) => string[];
+
+/** Who a Basic `Authorization` header is, when a provider fake knows better than the password list. */
+export type Authenticate = (
+  authorization: string,
+) => { user: string; scopes?: readonly string[] } | undefined;
 
 export interface TokenServerOptions {
   /** `iss` of the tokens (distribution's `auth.token.issuer`). */
@@ -45,6 +55,8 @@ export class TokenServer {
   readonly #anonymousPull: boolean;
   /** Set by provider fakes after construction; see TokenServerOptions.authorize. */
   authorize: Authorize | undefined;
+  /** Set by provider fakes whose credentials are tokens with scopes (GHCR's PATs). */
+  authenticate: Authenticate | undefined;
   readonly #ttl: number;
   readonly #refreshTokens = new Map<string, string>();
   /** Token requests served, for tests that count them. */
@@ -65,7 +77,7 @@ export class TokenServer {
   }
 
   /** What `user` may do of what was asked: users get everything asked, anonymous only pulls if allowed. */
-  grant(user: string | undefined, scopes: string[]): Access[] {
+  grant(user: string | undefined, scopes: string[], credentialScopes?: readonly string[]): Access[] {
     const access: Access[] = [];
     for (const scope of scopes.flatMap((s) => s.split(" ")).filter(Boolean)) {
       const first = scope.indexOf(":");
@@ -82,13 +94,19 @@ export class TokenServer {
         : this.#anonymousPull && type === "repository"
           ? asked.filter((a) => a === "pull")
           : [];
-      const granted = this.authorize ? this.authorize(user, { type, name, actions }) : actions;
+      const granted = this.authorize
+        ? this.authorize(user, { type, name, actions }, credentialScopes)
+        : actions;
       if (granted.length > 0) access.push({ type, name, actions: granted });
     }
     return access;
   }
 
-  issue(user: string | undefined, scopes: string[]): { token: string; expiresIn: number; issuedAt: string } {
+  issue(
+    user: string | undefined,
+    scopes: string[],
+    credentialScopes?: readonly string[],
+  ): { token: string; expiresIn: number; issuedAt: string } {
     const now = Math.floor(Date.now() / 1000);
     const token = signJwt(
       {
@@ -99,7 +117,7 @@ export class TokenServer {
         nbf: now - 1,
         iat: now,
         jti: randomUUID(),
-        access: this.grant(user, scopes),
+        access: this.grant(user, scopes, credentialScopes),
       },
       this.#privateKey,
     );
@@ -110,9 +128,10 @@ export class TokenServer {
     app.get(path, (c) => {
       this.requests++;
       const header = c.req.header("authorization");
-      const user = this.#users.fromBasicHeader(header);
+      const known = header ? this.authenticate?.(header) : undefined;
+      const user = known?.user ?? this.#users.fromBasicHeader(header);
       if (header && !user) return this.#unauthorized(c);
-      return this.#answer(c, user, c.req.queries("scope") ?? []);
+      return this.#answer(c, user, c.req.queries("scope") ?? [], false, known?.scopes);
     });
     app.post(path, async (c) => {
       this.requests++;
@@ -134,8 +153,14 @@ export class TokenServer {
     });
   }
 
-  #answer(c: Context, user: string | undefined, scopes: string[], offline = false) {
-    const { token, expiresIn, issuedAt } = this.issue(user, scopes);
+  #answer(
+    c: Context,
+    user: string | undefined,
+    scopes: string[],
+    offline = false,
+    credentialScopes?: readonly string[],
+  ) {
+    const { token, expiresIn, issuedAt } = this.issue(user, scopes, credentialScopes);
     let refresh: string | undefined;
     if (offline && user) {
       refresh = randomBytes(24).toString("base64url");

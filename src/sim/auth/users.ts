@@ -43,6 +43,12 @@ export class Users {
     return want !== undefined && sameText(want.reveal(), password);
   }
 
+  /** The account whose password is `secret`, for fakes whose secrets name their user (GitHub tokens). */
+  ownerOfPassword(secret: string): string | undefined {
+    for (const [name, password] of this.#passwords) if (sameText(password.reveal(), secret)) return name;
+    return undefined;
+  }
+
   /** The password or any active access token of the account. */
   check(name: string, password: string): boolean {
     if (this.checkPassword(name, password)) return true;

@@ -5,10 +5,12 @@ import { z } from "zod";
 import { ConfigurationError, truncate } from "../core/errors.js";
 
 /**
- * The regkit config file every provider reads its own section from
- * (`docker_hub:`, `artifact_registry:`), and the environment URL checks
- * they share.
+ * What every provider's settings share: one config file with a section per
+ * provider (`docker_hub:`, `ghcr:`, …), read strictly, and the priority
+ * environment > file > defaults with the source of each value kept.
  */
+
+export type SettingSource = "default" | "file" | "environment";
 
 export const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -18,18 +20,24 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
   return join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "regkit", "config.yaml");
 }
 
-/** One section of the config file, validated strictly; `{}` when the file is absent and optional. */
+/**
+ * One provider's section of the config file (`file`, else the default path;
+ * a missing file is fine unless it was named explicitly). Other sections are
+ * left to their providers.
+ */
 export async function readConfigSection<S extends z.ZodType>(
-  path: string,
-  required: boolean,
   key: string,
   section: S,
-): Promise<z.infer<S>> {
+  options: { env?: NodeJS.ProcessEnv; file?: string },
+): Promise<z.infer<S> | Record<string, never>> {
+  const env = options.env ?? process.env;
+  const path = options.file ?? defaultConfigPath(env);
+  const required = options.file !== undefined || !!env.REGKIT_CONFIG;
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    if (!required && (error as NodeJS.ErrnoException).code === "ENOENT") return {} as z.infer<S>;
+    if (!required && (error as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw new ConfigurationError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
   let parsed: unknown;
@@ -48,10 +56,10 @@ export async function readConfigSection<S extends z.ZodType>(
       `config file ${path}: ${issue.path.join(".") || "(root)"}: ${truncate(issue.message, 160)}`,
     );
   }
-  return (result.data[key] ?? {}) as z.infer<S>;
+  return (result.data[key] as z.infer<S> | undefined) ?? {};
 }
 
-/** An http(s) URL from the environment, without trailing slashes; undefined when unset. */
+/** An http(s) URL from the environment, without trailing slashes; unset or empty is undefined. */
 export function envUrl(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name];
   if (value === undefined || value === "") return undefined;
@@ -59,11 +67,15 @@ export function envUrl(env: NodeJS.ProcessEnv, name: string): string | undefined
     throw new ConfigurationError(
       `${name} must be an http(s) URL, got ${JSON.stringify(truncate(value, 80))}`,
     );
-  return value.replace(/\/+$/, "");
+  return trimUrl(value);
 }
 
-/** Picks environment > file > default for one setting and records where it came from. */
-export function settingPicker(sources: Record<string, "default" | "file" | "environment">) {
+export function trimUrl<T extends string | undefined>(value: T): T {
+  return value?.replace(/\/+$/, "") as T;
+}
+
+/** Picks environment, else file, else default, and records which one it was under `key`. */
+export function settingPicker(sources: Record<string, SettingSource>) {
   return <T>(key: string, fromEnv: T | undefined, fileValue: T | undefined, fallback: T): T => {
     if (fromEnv !== undefined) {
       sources[key] = "environment";
