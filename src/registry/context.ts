@@ -3,6 +3,7 @@ import { ProtocolError } from "../core/errors.js";
 import { discard, headerValue, readErrorBody } from "../transport/response.js";
 import type { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, HttpMethod, HttpRequest, HttpResponse, RequestBody } from "../transport/types.js";
+import { ManifestCache } from "./manifestCache.js";
 import { imageAttributes, Telemetry } from "./telemetry.js";
 
 export interface CallOptions {
@@ -32,6 +33,8 @@ export class RegistryContext {
   readonly send: Handler;
   readonly provider: string | undefined;
   readonly telemetry: Telemetry;
+  /** Verified manifests of this registry by repository and digest. */
+  readonly manifestCache: ManifestCache;
   readonly #policy: EndpointPolicy;
   #base: Promise<URL> | undefined;
 
@@ -42,6 +45,7 @@ export class RegistryContext {
     send: Handler;
     provider?: string;
     telemetry?: Telemetry;
+    manifestCache?: ManifestCache;
     /** A base URL fixed by configuration (no scheme probing). */
     baseUrl?: URL;
   }) {
@@ -51,6 +55,7 @@ export class RegistryContext {
     this.provider = options.provider;
     this.#policy = options.policy;
     this.telemetry = options.telemetry ?? new Telemetry();
+    this.manifestCache = options.manifestCache ?? new ManifestCache();
     // Validate the host now, so a bad one fails before any request.
     options.policy.baseUrl(options.endpoint);
     if (options.baseUrl) this.#base = Promise.resolve(options.baseUrl);
