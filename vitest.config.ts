@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: fast unit tests beside the code, and integration tests that
-// start real registries (CNCF distribution, regkit's embedded one) and skopeo.
+// Three projects: fast unit tests beside the code, integration tests that
+// start real registries (CNCF distribution, regkit's embedded one) and skopeo,
+// and the examples' own tests.
 export default defineConfig({
   test: {
     coverage: {
@@ -12,6 +13,8 @@ export default defineConfig({
     },
     projects: [
       { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 20_000 } },
+      // The examples import "regkit" as users do: the package's own exports, i.e. the built dist/.
+      { test: { name: "examples", include: ["examples/**/*.test.ts"], testTimeout: 60_000 } },
       {
         test: {
           name: "integration",

@@ -19,6 +19,7 @@ export interface ResolvedCredential {
   source: string;
 }
 
+/** What credentials are asked for: the registry (and, for token realms, the realm's host). */
 export interface CredentialTarget {
   /** Registry as written in references (`docker.io`, `ghcr.io`, `127.0.0.1:5000`). */
   registry: string;
@@ -32,9 +33,11 @@ export interface CredentialTarget {
  */
 export interface CredentialProvider {
   readonly name: string;
+  /** The credential for `target`, or `undefined` to let the next source (or anonymous access) answer. */
   resolve(target: CredentialTarget): Promise<ResolvedCredential | undefined>;
 }
 
+/** A username and password (or token) credential; the password is kept as a {@link SecretString}. */
 export function basic(username: string, password: string | SecretString): Credential {
   return { kind: "basic", username, password: SecretString.from(password) };
 }

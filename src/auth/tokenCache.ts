@@ -23,6 +23,7 @@ export class TokenCache {
     this.#now = now;
   }
 
+  /** The cache key of a token: registry origin, service and scopes. */
   static key(origin: string, service: string | undefined, scopes: string[]): string {
     return `${origin} ${service ?? ""} ${scopes.join(" ")}`;
   }

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { exitCodeFor, isRegkitError } from "../core/errors.js";
 import { registerBlob } from "./commands/blob.js";
+import { registerCompletion } from "./commands/completion.js";
 import { registerCopy } from "./commands/copy.js";
 import { registerDigest } from "./commands/digest.js";
 import { registerHub, registerRateLimit, registerVulns } from "./commands/hub.js";
@@ -52,6 +53,7 @@ export function buildProgram(io: CliIo): Command {
   registerRateLimit(program, io);
   registerVulns(program, io);
   registerWebhook(program, io);
+  registerCompletion(program, io);
   for (const command of program.commands) inheritOutput(command, program);
   return program;
 }

@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { Digest } from "../core/digest.js";
-import { progressLine } from "./progress.js";
+import { progressLine, progressReporter } from "./progress.js";
 
 function io(tty: boolean) {
   const stderr = Object.assign(new PassThrough(), { isTTY: tty });
@@ -31,5 +31,37 @@ describe("progress", () => {
     expect(p.onProgress).toBeUndefined();
     p.done();
     expect(t.text()).toBe("");
+  });
+});
+
+describe("progress modes", () => {
+  const digest = `sha256:${"cd".repeat(32)}` as Digest;
+  const other = `sha256:${"ef".repeat(32)}` as Digest;
+
+  it("plain prints one line per blob, without escape codes, even on a pipe", () => {
+    const t = io(false);
+    const p = progressReporter(t.io, "plain");
+    p.onProgress?.({ type: "blob", digest, size: 3_000_000, state: "started" });
+    p.onProgress?.({ type: "bytes", digest, bytes: 3_000_000 });
+    p.onProgress?.({ type: "blob", digest, size: 3_000_000, state: "done" });
+    p.onProgress?.({ type: "blob", digest: other, size: 500_000, state: "skipped" });
+    p.done();
+    const lines = t.text().trimEnd().split("\n");
+    expect(lines.slice(0, 2)).toEqual([`blob ${digest} copied 3.0 MB`, `blob ${other} exists 0.5 MB`]);
+    expect(lines[2]).toMatch(/^2 blobs, 3\.0 MB copied in \d+\.\d s$/);
+    expect(t.text()).not.toContain("\x1b");
+  });
+
+  it("bar draws even on a pipe; none prints nothing even on a terminal", () => {
+    const bar = io(false);
+    const p = progressReporter(bar.io, "bar");
+    p.onProgress?.({ type: "blob", digest, size: 1_000_000, state: "started" });
+    p.done();
+    expect(bar.text()).toContain("blobs 0/1");
+    const none = io(true);
+    const q = progressReporter(none.io, "none");
+    expect(q.onProgress).toBeUndefined();
+    q.done();
+    expect(none.text()).toBe("");
   });
 });

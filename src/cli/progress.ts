@@ -10,13 +10,56 @@ function bar(done: number, total: number): string {
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 
+/** `--progress`: `auto` is a bar on a terminal and nothing on a pipe. */
+export const PROGRESS_MODES = ["auto", "bar", "plain", "none"] as const;
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
+
+/** What a copy reports to, and what ends the report. */
+export interface ProgressReporter {
+  onProgress?: (event: CopyProgress) => void;
+  done(): void;
+}
+
+const silent: ProgressReporter = { done: () => undefined };
+
+export function progressReporter(io: CliIo, mode: ProgressMode): ProgressReporter {
+  if (mode === "none" || (mode === "auto" && !io.stderr.isTTY)) return silent;
+  return mode === "plain" ? plainLines(io) : progressBars(io);
+}
+
+/** Progress on a terminal; nothing at all when stderr is a pipe or a file. */
+export function progressLine(io: CliIo): ProgressReporter {
+  return progressReporter(io, "auto");
+}
+
 /**
- * Progress on a terminal: one bar per blob in flight (bytes of its size) and
- * a total line (blobs done, bytes, rate), redrawn in place at most ten times
- * a second. Nothing at all when stderr is a pipe or a file.
+ * For CI logs: one line per blob once its fate is known (copied, mounted,
+ * already there), with its size, and a total at the end. No escape codes.
  */
-export function progressLine(io: CliIo): { onProgress?: (event: CopyProgress) => void; done(): void } {
-  if (!io.stderr.isTTY) return { done: () => undefined };
+function plainLines(io: CliIo): ProgressReporter {
+  const started = performance.now();
+  let bytes = 0;
+  let blobs = 0;
+  return {
+    onProgress(event) {
+      if (event.type !== "blob" || event.state === "started") return;
+      blobs++;
+      if (event.state === "done") bytes += event.size;
+      const state = event.state === "done" ? "copied" : event.state === "skipped" ? "exists" : "mounted";
+      io.stderr.write(`blob ${event.digest} ${state} ${mb(event.size)} MB\n`);
+    },
+    done() {
+      const seconds = Math.max(0.001, (performance.now() - started) / 1000);
+      io.stderr.write(`${blobs} blobs, ${mb(bytes)} MB copied in ${seconds.toFixed(1)} s\n`);
+    },
+  };
+}
+
+/**
+ * One bar per blob in flight (bytes of its size) and a total line (blobs
+ * done, bytes, rate), redrawn in place at most ten times a second.
+ */
+function progressBars(io: CliIo): ProgressReporter {
   const started = performance.now();
   const active = new Map<string, { size: number; bytes: number }>();
   let bytes = 0;

@@ -6,6 +6,7 @@ import { type Platform, selectPlatform } from "../core/platform.js";
 import { isMounter, isReferrerLister, type Store } from "../store/store.js";
 import { Semaphore } from "./semaphore.js";
 
+/** Options of {@link copy}. */
 export interface CopyOptions {
   /** Copy only this platform's manifest out of an index (the result is that image). */
   platform?: Platform;
@@ -15,6 +16,7 @@ export interface CopyOptions {
   referrers?: boolean;
   /** Blob transfers at once (default 4: two cores, and the registry needs CPU too). */
   concurrency?: number;
+  /** Called as blobs are skipped, mounted, started and done, as bytes flow, and per manifest written. */
   onProgress?: (event: CopyProgress) => void;
   /**
    * Called with the image manifests of an index before any of them is
@@ -24,11 +26,13 @@ export interface CopyOptions {
   beforeManifests?: (manifests: Descriptor[]) => Promise<void>;
 }
 
+/** A progress event of a copy: a blob's fate, bytes moved, or a manifest written. */
 export type CopyProgress =
   | { type: "blob"; digest: Digest; size: number; state: "skipped" | "mounted" | "started" | "done" }
   | { type: "bytes"; digest: Digest; bytes: number }
   | { type: "manifest"; digest: Digest; mediaType: string };
 
+/** What a copy did. */
 export interface CopyResult {
   /** What the destination now holds under the tag: the source root, or the chosen platform's manifest. */
   descriptor: Descriptor;

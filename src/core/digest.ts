@@ -4,6 +4,7 @@ import { DigestMismatchError, InvalidDigestError, SizeMismatchError } from "./er
 
 /** A validated `algorithm:hex` content digest. */
 export type Digest = string & { readonly __digest: unique symbol };
+/** The digest algorithms regkit computes and verifies. */
 export type DigestAlgorithm = "sha256" | "sha512";
 
 const HEX_LENGTH: Record<DigestAlgorithm, number> = { sha256: 64, sha512: 128 };
@@ -33,6 +34,7 @@ export function parseDigest(input: string): Digest {
   return input as Digest;
 }
 
+/** Whether `input` is a well-formed digest (`sha256:` and 64 hex digits, or `sha512:` and 128). */
 export function isDigest(input: string): input is Digest {
   try {
     parseDigest(input);

@@ -40,6 +40,7 @@ export interface RegkitErrorOptions {
 
 const BRAND = Symbol.for("regkit.error");
 
+/** The base of every error regkit throws: a stable `code`, a `category` (which maps to the CLI's exit code), whether a retry may help, and the registry's OCI error entries. */
 export class RegkitError extends Error {
   readonly code: string;
   readonly category: ErrorCategory;
@@ -81,12 +82,14 @@ function oneLine(message: string): string {
     );
 }
 
+/** Bad settings or local files: a config file, a layout's `index.json`, a Docker config. */
 export class ConfigurationError extends RegkitError {
   constructor(message: string, options: RegkitErrorOptions = {}) {
     super(message, { code: "CONFIGURATION", category: "configuration", ...options });
   }
 }
 
+/** A call or command line that cannot work as given (exit code 2). */
 export class UsageError extends RegkitError {
   constructor(message: string, options: RegkitErrorOptions = {}) {
     super(message, { code: "USAGE", category: "usage", ...options });
@@ -126,6 +129,7 @@ export class ManifestInvalidError extends RegkitError {
   }
 }
 
+/** A response larger than regkit accepts for its kind (manifests, JSON bodies). */
 export class SizeLimitError extends RegkitError {
   readonly limit: number;
   constructor(what: string, limit: number, options: RegkitErrorOptions = {}) {
@@ -145,6 +149,7 @@ export class ProtocolError extends RegkitError {
   }
 }
 
+/** Content whose digest is not the one expected: nothing was stored (exit code 6). */
 export class DigestMismatchError extends RegkitError {
   readonly expected: string;
   readonly actual: string;
@@ -158,6 +163,7 @@ export class DigestMismatchError extends RegkitError {
   }
 }
 
+/** Content whose size is not the one expected: nothing was stored (exit code 6). */
 export class SizeMismatchError extends RegkitError {
   readonly expected: number;
   readonly actual: number;
@@ -171,24 +177,28 @@ export class SizeMismatchError extends RegkitError {
   }
 }
 
+/** No such manifest, blob, repository or tag (exit code 3). */
 export class NotFoundError extends RegkitError {
   constructor(message: string, options: RegkitErrorOptions = {}) {
     super(message, { code: "NOT_FOUND", category: "not-found", status: 404, ...options });
   }
 }
 
+/** Missing or refused credentials (exit code 4). */
 export class AuthenticationError extends RegkitError {
   constructor(message: string, options: RegkitErrorOptions = {}) {
     super(message, { code: "UNAUTHORIZED", category: "authentication", ...options });
   }
 }
 
+/** Credentials accepted, access denied (exit code 4). */
 export class AuthorizationError extends RegkitError {
   constructor(message: string, options: RegkitErrorOptions = {}) {
     super(message, { code: "DENIED", category: "authorization", ...options });
   }
 }
 
+/** A registry's rate limit or pull budget is exhausted; `retryAfter` says when to try again (exit code 5). */
 export class RateLimitError extends RegkitError {
   readonly resetAt: Date | undefined;
   readonly retryAfterMs: number | undefined;
@@ -205,18 +215,21 @@ export class RateLimitError extends RegkitError {
   }
 }
 
+/** The registry does not offer what was asked (a delete, the catalog, an upload kind). */
 export class UnsupportedError extends RegkitError {
   constructor(message: string, options: RegkitErrorOptions = {}) {
     super(message, { code: "UNSUPPORTED", category: "unsupported", ...options });
   }
 }
 
+/** The registry could not be reached or the connection broke (exit code 7). */
 export class NetworkError extends RegkitError {
   constructor(message: string, options: RegkitErrorOptions = {}) {
     super(message, { code: "NETWORK", category: "network", retryable: true, ...options });
   }
 }
 
+/** No answer within the configured time (exit code 7). */
 export class TimeoutError extends NetworkError {
   readonly timeoutMs: number;
   constructor(what: string, timeoutMs: number, options: RegkitErrorOptions = {}) {
@@ -225,18 +238,21 @@ export class TimeoutError extends NetworkError {
   }
 }
 
+/** The caller's `AbortSignal` ended the operation. */
 export class AbortedError extends RegkitError {
   constructor(message = "operation aborted", options: RegkitErrorOptions = {}) {
     super(message, { code: "ABORTED", category: "network", ...options });
   }
 }
 
+/** The registry answered with a server error (5xx) after the retries (exit code 7). */
 export class ServerError extends RegkitError {
   constructor(message: string, options: RegkitErrorOptions = {}) {
     super(message, { code: "SERVER", category: "server", retryable: true, ...options });
   }
 }
 
+/** Calls to a registry are held back after repeated failures until its circuit breaker closes (exit code 7). */
 export class CircuitOpenError extends RegkitError {
   readonly retryAt: Date;
   constructor(origin: string, retryAt: Date) {
@@ -248,6 +264,7 @@ export class CircuitOpenError extends RegkitError {
   }
 }
 
+/** An index has no image for the platform asked (exit code 3). */
 export class PlatformNotFoundError extends RegkitError {
   readonly requested: string;
   readonly available: string[];

@@ -19,6 +19,7 @@ export const platformSchema = z.object({
   variant: z.string().max(64).optional(),
   features: z.array(z.string().max(256)).max(64).optional(),
 });
+/** A platform as manifests write it (`os`, `architecture`, `variant`, `os.version`, `os.features`). */
 export type PlatformSpec = z.infer<typeof platformSchema>;
 
 export const descriptorSchema = z.object({
@@ -31,6 +32,7 @@ export const descriptorSchema = z.object({
   platform: platformSchema.optional(),
   artifactType: z.string().max(255).optional(),
 });
+/** What addresses content: media type, digest and size (plus optional platform, annotations, artifact type). */
 export type Descriptor = z.infer<typeof descriptorSchema>;
 
 export const imageManifestSchema = z.object({
@@ -42,6 +44,7 @@ export const imageManifestSchema = z.object({
   subject: descriptorSchema.optional(),
   annotations: annotations.optional(),
 });
+/** An OCI image manifest or Docker schema 2 manifest: config, layers, optional subject. */
 export type ImageManifest = z.infer<typeof imageManifestSchema>;
 
 export const imageIndexSchema = z.object({
@@ -52,6 +55,7 @@ export const imageIndexSchema = z.object({
   subject: descriptorSchema.optional(),
   annotations: annotations.optional(),
 });
+/** An OCI image index or Docker manifest list: one descriptor per platform or artifact. */
 export type ImageIndex = z.infer<typeof imageIndexSchema>;
 
 /** The parts of an image config regkit reads; everything else is kept as is. */
@@ -67,8 +71,10 @@ export const imageConfigSchema = z.looseObject({
   rootfs: z.looseObject({ type: z.string(), diff_ids: z.array(z.string()) }).optional(),
   history: z.array(z.looseObject({})).optional(),
 });
+/** An image configuration (architecture, os, config, rootfs, history), unknown fields kept. */
 export type ImageConfig = z.infer<typeof imageConfigSchema>;
 
+/** A manifest parsed and validated, tagged by kind (`image` or `index`), with its exact bytes and digest. */
 export type ParsedManifest =
   | { kind: "image"; mediaType: string; manifest: ImageManifest; bytes: Uint8Array; digest: Digest }
   | { kind: "index"; mediaType: string; manifest: ImageIndex; bytes: Uint8Array; digest: Digest };
@@ -119,6 +125,7 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   return { kind: "image", mediaType, manifest: result.data, bytes, digest };
 }
 
+/** Parses and validates an image configuration blob. */
 export function parseImageConfig(bytes: Uint8Array): ImageConfig {
   let json: unknown;
   try {

@@ -14,6 +14,7 @@ export const MediaType = {
   DockerForeignLayerGzip: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
 } as const;
 
+/** One of the media types in {@link MediaType}. */
 export type KnownMediaType = (typeof MediaType)[keyof typeof MediaType];
 
 export const INDEX_MEDIA_TYPES: readonly string[] = [MediaType.OciIndex, MediaType.DockerManifestList];
@@ -26,14 +27,17 @@ export const MANIFEST_MEDIA_TYPES: readonly string[] = [...IMAGE_MANIFEST_MEDIA_
 /** The `Accept` header for manifest requests: every kind we can parse, most specific first. */
 export const MANIFEST_ACCEPT = MANIFEST_MEDIA_TYPES.join(", ");
 
+/** Whether a media type is an OCI image index or a Docker manifest list. */
 export function isIndexMediaType(mediaType: string | undefined): boolean {
   return mediaType !== undefined && INDEX_MEDIA_TYPES.includes(mediaType);
 }
 
+/** Whether a media type is an OCI image manifest or a Docker schema 2 manifest. */
 export function isImageManifestMediaType(mediaType: string | undefined): boolean {
   return mediaType !== undefined && IMAGE_MANIFEST_MEDIA_TYPES.includes(mediaType);
 }
 
+/** Whether a media type is any manifest regkit reads (image manifest or index). */
 export function isManifestMediaType(mediaType: string | undefined): boolean {
   return mediaType !== undefined && MANIFEST_MEDIA_TYPES.includes(mediaType);
 }

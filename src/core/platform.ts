@@ -1,6 +1,7 @@
 import { InvalidInputError, PlatformNotFoundError, truncate } from "./errors.js";
 import type { PlatformSpec } from "./manifest.js";
 
+/** A platform to select out of an index: `linux/arm64/v8` is os, architecture and variant. */
 export interface Platform {
   os: string;
   architecture: string;
@@ -40,6 +41,7 @@ export function parsePlatform(input: string): Platform {
   };
 }
 
+/** `os/arch[/variant][:os.version]`, the form {@link parsePlatform} reads. */
 export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ""}${p.osVersion ? `:${p.osVersion}` : ""}`;
 }

@@ -9,6 +9,7 @@ const DOCKER_HUB_HOSTS = new Set(["docker.io", "index.docker.io", "registry-1.do
 /** Artifact Registry Docker hosts are `LOCATION-docker.pkg.dev` (e.g. `europe-west1-docker.pkg.dev`). */
 const GAR_HOST = /^([a-z0-9]+(?:-[a-z0-9]+)*)-docker\.pkg\.dev$/;
 
+/** The Artifact Registry location of a `LOCATION-docker.pkg.dev` host, if it is one. */
 export function garLocation(host: string): string | undefined {
   return GAR_HOST.exec(host.toLowerCase())?.[1];
 }

@@ -14,10 +14,12 @@ export class SecretString {
     this.#value = value;
   }
 
+  /** Wraps a string (an existing SecretString is returned as is). */
   static from(value: string | SecretString): SecretString {
     return value instanceof SecretString ? value : new SecretString(value);
   }
 
+  /** The secret itself: only for the request that sends it. */
   reveal(): string {
     return this.#value;
   }
@@ -26,22 +28,27 @@ export class SecretString {
     return this.#value.length;
   }
 
+  /** Whether the secret is the empty string. */
   isEmpty(): boolean {
     return this.#value.length === 0;
   }
 
+  /** Compares two secrets in constant time. */
   equals(other: SecretString): boolean {
     return this.#value === other.#value;
   }
 
+  /** `[REDACTED]`: printing a secret never shows it. */
   toString(): string {
     return REDACTED;
   }
 
+  /** `[REDACTED]`: serializing a secret never shows it. */
   toJSON(): string {
     return REDACTED;
   }
 
+  /** `[REDACTED]` in `console.log` and `util.inspect`. */
   [inspect.custom](): string {
     return REDACTED;
   }

@@ -11,6 +11,7 @@ import type { Descriptor } from "../core/manifest.js";
 import { discard, headerValue } from "../transport/response.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
 
+/** A byte range of a blob: from `start`, up to `end` inclusive when given. */
 export interface BlobRange {
   /** First byte, inclusive. */
   start: number;
@@ -18,6 +19,7 @@ export interface BlobRange {
   end?: number;
 }
 
+/** Options of {@link BlobStore.fetch}: expected size, verification, a range. */
 export interface FetchBlobOptions {
   /** When known (from a descriptor), overruns fail at once instead of at the end. */
   size?: number;
@@ -33,6 +35,7 @@ export interface FetchBlobOptions {
   signal?: AbortSignal;
 }
 
+/** A blob being streamed: its stream and what the registry said about it. */
 export interface FetchedBlob {
   digest: Digest;
   /** Bytes this stream will deliver (the whole blob, or the range). */
@@ -58,6 +61,7 @@ export class BlobStore {
     return `/v2/${this.#repository}/blobs/${digest}`;
   }
 
+  /** The blob's descriptor from a HEAD: size, without the bytes. */
   async head(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<Descriptor> {
     return this.#ctx.operation("blob.head", this.#repository, digest, async () => {
       const response = await this.#ctx.callAndDiscard({
@@ -80,6 +84,7 @@ export class BlobStore {
     });
   }
 
+  /** Whether the repository has the blob (a HEAD). */
   async exists(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     return this.#ctx.operation("blob.head", this.#repository, digest, async () => {
       const response = await this.#ctx.callAndDiscard({
@@ -165,6 +170,7 @@ export class BlobStore {
       : Readable.from(skip(response.body, offset), { objectMode: false });
   }
 
+  /** Deletes a blob, where the registry allows it. */
   async delete(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.#ctx.operation("blob.delete", this.#repository, digest, async () => {
       await this.#ctx.callAndDiscard({

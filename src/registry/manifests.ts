@@ -15,6 +15,7 @@ import { discard, headerValue, readBytes } from "../transport/response.js";
 import type { HttpResponse } from "../transport/types.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
 
+/** A manifest's exact bytes and its descriptor. */
 export interface FetchedManifest {
   /** Media type, digest and size of the exact bytes served. */
   descriptor: Descriptor;
@@ -22,12 +23,14 @@ export interface FetchedManifest {
   bytes: Buffer;
 }
 
+/** Options of manifest requests: accepted media types, abort signal. */
 export interface ManifestRequestOptions {
   /** Media types to accept instead of every manifest kind regkit knows. */
   accept?: string[];
   signal?: AbortSignal;
 }
 
+/** What a manifest push returned: digest, location, and the subject the registry indexed. */
 export interface PushedManifest {
   descriptor: Descriptor;
   /** True when the registry said (`OCI-Subject`) that it indexed the `subject` for the referrers API. */
@@ -124,6 +127,7 @@ export class ManifestStore {
     });
   }
 
+  /** Whether the repository has the manifest (a HEAD). */
   async exists(reference: string, options: ManifestRequestOptions = {}): Promise<boolean> {
     return this.#ctx.operation("manifest.head", this.#repository, reference, async () => {
       const response = await this.#ctx.call({

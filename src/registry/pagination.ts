@@ -13,6 +13,7 @@ export interface Page<T> {
  * Iteration stops fetching as soon as the caller stops consuming.
  */
 export interface PagedIterable<T> extends AsyncIterable<T> {
+  /** The same listing, one page at a time. */
   byPage(): AsyncIterable<T[]>;
   /** Collects every item (bounded by the page cap). */
   all(): Promise<T[]>;

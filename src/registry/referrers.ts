@@ -8,11 +8,13 @@ import { type RegistryContext, repositoryScope } from "./context.js";
 import type { ManifestStore } from "./manifests.js";
 import { nextLinkOf, paged } from "./pagination.js";
 
+/** Options of {@link Referrers.list}: an artifact type filter. */
 export interface ReferrersOptions {
   artifactType?: string;
   signal?: AbortSignal;
 }
 
+/** Referrers of a subject, and whether the registry applied the filter itself. */
 export interface ReferrersResult {
   referrers: Descriptor[];
   /** Where the answer came from: the referrers API or the tag-schema fallback index. */
@@ -40,6 +42,7 @@ export class Referrers {
     this.#manifests = manifests;
   }
 
+  /** The manifests that refer to `subject`: the referrers API, else the tag-schema fallback. */
   async list(subject: Digest, options: ReferrersOptions = {}): Promise<ReferrersResult> {
     return this.#ctx.operation("referrers.list", this.#repository, subject, async () => {
       const first = await this.#ctx.url(`/v2/${this.#repository}/referrers/${subject}`, {

@@ -22,6 +22,7 @@ import type { PagedIterable } from "./pagination.js";
 import { type ListOptions, listing, Repository } from "./repository.js";
 import { Telemetry } from "./telemetry.js";
 
+/** Options of {@link Registry}: credentials, plain-HTTP hosts, resilience, telemetry, record/replay, endpoints. */
 export interface RegistryOptions extends HttpClientOptions {
   /** Hosts (with or without port) that may be reached over plain HTTP. Loopback always may. */
   insecureHosts?: string[];
@@ -32,6 +33,7 @@ export interface RegistryOptions extends HttpClientOptions {
   credentials?: CredentialProvider | false;
   /** Share tokens between Registry instances, or observe token requests. */
   tokenCache?: TokenCache;
+  /** Called for each token request (origin, service, scopes), never with the token. */
   onTokenRequest?: (info: { origin: string; service: string | undefined; scopes: string[] }) => void;
   /** Extra transport middleware, outermost first (tracing, record/replay); inside resilience, outside auth. */
   middlewares?: Middleware[];
@@ -95,6 +97,7 @@ function aliasCredentials(provider: CredentialProvider, endpoints: Map<string, U
   };
 }
 
+/** What `/v2/` answered: reachable, the auth challenge, the API version header. */
 export interface PingResult {
   /** `Docker-Distribution-API-Version`, e.g. `registry/2.0`. */
   apiVersion: string | undefined;
@@ -279,6 +282,7 @@ export class Registry {
     });
   }
 
+  /** Closes connections (and writes the cassette when recording). */
   async close(): Promise<void> {
     await this.#recorder?.save();
     await this.#close?.();

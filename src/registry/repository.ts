@@ -9,6 +9,7 @@ import { nextLinkOf, type PagedIterable, paged } from "./pagination.js";
 import { Referrers } from "./referrers.js";
 import { BlobUploader } from "./uploads.js";
 
+/** Options of listings: entries per request. */
 export interface ListOptions {
   /** Page size (`n`); the registry's default when omitted. */
   pageSize?: number;

@@ -16,6 +16,7 @@ export { UploadSession };
  */
 export type BlobSource = Uint8Array | Readable | ((offset: number) => Readable);
 
+/** Options of a blob upload: the expected digest and size, chunking, abort signal. */
 export interface UploadOptions {
   /** Bytes per PATCH. 0 (default) uploads in one request when digest and size are known. */
   chunkSize?: number;
@@ -28,6 +29,7 @@ export interface UploadOptions {
   onProgress?: (bytes: number) => void;
 }
 
+/** What an upload stored: digest, size, and whether it was there already or mounted. */
 export interface UploadResult {
   descriptor: Descriptor;
   /** How the blob got there: already present, mounted, or uploaded. */

@@ -15,6 +15,7 @@ import { type Digest, digestHex, digestOf } from "../core/digest.js";
 import { MediaType } from "../core/mediaTypes.js";
 import { parsePlatform } from "../core/platform.js";
 
+/** A generated blob with its bytes. */
 export interface GeneratedBlob {
   mediaType: string;
   digest: Digest;
@@ -22,12 +23,14 @@ export interface GeneratedBlob {
   bytes: Buffer;
 }
 
+/** The platform of a generated image. */
 export interface GeneratedPlatform {
   os: string;
   architecture: string;
   variant?: string;
 }
 
+/** A generated image: manifest, config and layers, all with bytes. */
 export interface GeneratedImage {
   manifest: GeneratedBlob;
   config: GeneratedBlob;
@@ -35,11 +38,13 @@ export interface GeneratedImage {
   platform: GeneratedPlatform;
 }
 
+/** A generated multi-platform index and its images. */
 export interface GeneratedIndex {
   index: GeneratedBlob;
   images: GeneratedImage[];
 }
 
+/** Options of {@link generateImage}: the seed decides every byte. */
 export interface ImageOptions {
   seed: string;
   /** Number of layers (default 2). */
@@ -96,6 +101,7 @@ function gzipLayer(tar: Buffer): Buffer {
   return gz;
 }
 
+/** Generates a small valid image (gzipped tar layers of seeded data): same seed, same digests. */
 export async function generateImage(options: ImageOptions): Promise<GeneratedImage> {
   const platform = options.platform ?? { os: "linux", architecture: "amd64" };
   const docker = options.mediaTypes === "docker";
@@ -147,6 +153,7 @@ function configAndManifest(
   return { config, manifest };
 }
 
+/** Generates a multi-platform index with one generated image per platform. */
 export async function generateIndex(
   options: Omit<ImageOptions, "platform"> & { platforms: string[] },
 ): Promise<GeneratedIndex> {

@@ -6,6 +6,7 @@ import type { TokenServer } from "./auth/tokenServer.js";
 import type { FaultInjector } from "./faults.js";
 import type { RegistryStorage } from "./storage.js";
 
+/** Options of {@link startRegistryServer}: address, port, storage, auth, faults, provider fakes. */
 export interface RegistryServerOptions extends RegistryAppOptions {
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
@@ -13,6 +14,7 @@ export interface RegistryServerOptions extends RegistryAppOptions {
   port?: number;
 }
 
+/** A running embedded registry. */
 export interface RegistryServer {
   /** `http://127.0.0.1:PORT` */
   url: string;
@@ -24,6 +26,7 @@ export interface RegistryServer {
   tokenServer: TokenServer | undefined;
   /** The fault injector, when faults are configured. */
   faults: FaultInjector | undefined;
+  /** Stops the server and closes its connections. */
   close(): Promise<void>;
 }
 

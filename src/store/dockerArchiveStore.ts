@@ -233,6 +233,7 @@ export class DockerArchiveStore implements Store {
     return this.#written.has(descriptor.digest);
   }
 
+  /** The archive's tags (`REPO:TAG` entries of its manifest). */
   async *tags(): AsyncIterable<string> {
     yield* (await this.#manifest()).tags;
   }

@@ -39,6 +39,7 @@ export class MemoryStore implements Store {
     return this.#content.has(descriptor.digest);
   }
 
+  /** The tags held, sorted. */
   async *tags(): AsyncIterable<string> {
     yield* [...this.#tags.keys()].sort();
   }

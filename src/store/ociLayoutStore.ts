@@ -142,6 +142,7 @@ export class OciLayoutStore implements Store {
     );
   }
 
+  /** The `org.opencontainers.image.ref.name` of each manifest in `index.json`. */
   async *tags(): AsyncIterable<string> {
     const index = await this.#index();
     yield* index.manifests

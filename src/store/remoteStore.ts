@@ -56,6 +56,7 @@ export class RemoteStore implements Store, Mounter, ReferrerLister {
       : this.repository.blobs.exists(descriptor.digest);
   }
 
+  /** The repository's tags, all pages. */
   tags(): AsyncIterable<string> {
     return this.repository.tags();
   }
@@ -72,6 +73,7 @@ export class RemoteStore implements Store, Mounter, ReferrerLister {
     return false;
   }
 
+  /** The manifests that refer to `subject` in this repository. */
   async referrers(subject: Descriptor): Promise<Descriptor[]> {
     return (await this.repository.referrers.list(subject.digest)).referrers;
   }

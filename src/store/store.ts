@@ -30,6 +30,7 @@ export interface Store {
   pushBlob(descriptor: Descriptor, open: (offset: number) => Promise<Readable>): Promise<void>;
   /** Whether a blob or manifest with this digest is already there. */
   exists(descriptor: Descriptor): Promise<boolean>;
+  /** The tags in the store. */
   tags(): AsyncIterable<string>;
   /** Called once a copy into the store is complete: archives close the file here. */
   finish?(): Promise<void>;
@@ -47,6 +48,7 @@ export function isMounter(store: Store): store is Store & Mounter {
 
 /** Stores that know which manifests refer to a subject (signatures, SBOMs, attestations). */
 export interface ReferrerLister {
+  /** The manifests that refer to `subject`. */
   referrers(subject: Descriptor): Promise<Descriptor[]>;
 }
 

@@ -21,6 +21,7 @@ const SECRET_FIELDS =
 const SECRET_FORM = /((?:^|&)(?:password|refresh_token|access_token|token)=)[^&]*/gi;
 const SECRET_QUERY = /^(token|access_token|refresh_token|password|client_secret)$/i;
 
+/** A replayed request the cassette does not hold; names the nearest recorded one. */
 export class ReplayMismatchError extends RegkitError {
   constructor(request: string, nearest: string | undefined) {
     super(

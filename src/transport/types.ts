@@ -10,6 +10,7 @@ export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
  */
 export type RequestBody = Uint8Array | string | Readable | (() => Readable);
 
+/** A request as middlewares see it. */
 export interface HttpRequest {
   method: HttpMethod;
   url: URL;
@@ -31,6 +32,7 @@ export interface HttpRequest {
   operation?: string;
 }
 
+/** A response as middlewares see it: status, headers, a body stream. */
 export interface HttpResponse {
   status: number;
   /** Lower-case header names; repeated headers are joined as arrays. */
@@ -42,10 +44,12 @@ export interface HttpResponse {
   request: HttpRequest;
 }
 
+/** Sends a request and answers with a response: the network, or a middleware around it. */
 export type Handler = (request: HttpRequest) => Promise<HttpResponse>;
 
 /** One link of the transport chain: wraps the next handler. */
 export interface Middleware {
   readonly name: string;
+  /** Returns a handler that does this middleware's part around `next`. */
   wrap(next: Handler): Handler;
 }

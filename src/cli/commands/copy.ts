@@ -1,10 +1,9 @@
-import { type Command, InvalidArgumentError } from "commander";
-import { parsePlatform } from "../../core/platform.js";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { providerOf } from "../../core/providers.js";
 import type { Registry } from "../../registry/registry.js";
 import type { Store } from "../../store/store.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
-import { progressLine } from "../progress.js";
+import { PROGRESS_MODES, type ProgressMode, progressReporter } from "../progress.js";
 import { keepYoungGenerationSmall } from "../transferMemory.js";
 
 interface CopyFlags {
@@ -12,6 +11,7 @@ interface CopyFlags {
   platform?: string;
   referrers?: boolean;
   concurrency?: number;
+  progress?: ProgressMode;
 }
 
 function positive(value: string): number {
@@ -30,15 +30,14 @@ async function runCopy(
 ): Promise<void> {
   keepYoungGenerationSmall();
   // Loaded on use: the copy engine and the stores stay out of other commands' start-up.
-  const [{ copy }, { parseStoreReference }] = await Promise.all([
-    import("../../copy/copy.js"),
-    import("../storeReference.js"),
+  const [{ copyImage }, { parseStoreReference }] = await Promise.all([
+    import("../../copy/jobs.js"),
+    import("../../store/location.js"),
   ]);
   await withRegistry(globals, async (registry: Registry) => {
-    const source = parseStoreReference(from, () => registry);
-    const destination = parseStoreReference(to, () => registry);
-    const tag = destination.tag ?? source.tag;
-    const progress = progressLine(io);
+    const source = parseStoreReference(from, registry);
+    const destination = parseStoreReference(to, registry);
+    const progress = progressReporter(io, flags.progress ?? "auto");
     // Ctrl-C: no half-written files left in a layout, and the conventional exit status.
     const interrupted = async () => {
       const { OciLayoutStore } = await import("../../store/ociLayoutStore.js");
@@ -50,8 +49,9 @@ async function runCopy(
     process.once("SIGTERM", interrupted);
     const planner = await dockerHubPlanner(registry, source.store);
     const started = performance.now();
-    const result = await copy(source.store, source.reference, destination.store, tag, {
-      ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),
+    const result = await copyImage(source, destination, {
+      registry,
+      ...(flags.platform ? { platform: flags.platform } : {}),
       ...(flags.allPlatforms ? { allPlatforms: true } : {}),
       ...(flags.referrers ? { referrers: true } : {}),
       ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
@@ -63,14 +63,10 @@ async function runCopy(
       process.off("SIGTERM", interrupted);
     });
     const seconds = (performance.now() - started) / 1000;
+    const { tag } = result;
     if (globals.json) {
-      writeJson(io, {
-        source: source.store.name,
-        destination: destination.store.name,
-        tag: tag ?? null,
-        ...result,
-        seconds,
-      });
+      const { source: from, destination: to, tag: _tag, ...counts } = result;
+      writeJson(io, { source: from, destination: to, tag: tag ?? null, ...counts, seconds });
       return;
     }
     const { copied, mounted, skipped } = result.blobs;
@@ -102,7 +98,15 @@ export function registerCopy(program: Command, io: CliIo): void {
       .option("--all-platforms", "copy every platform of an index (the default without --platform)")
       .option("--platform <os/arch[/variant]>", "copy only this platform's image out of an index")
       .option("--referrers", "also copy signatures, SBOMs and attestations that refer to the image")
-      .option("--concurrency <n>", "blob transfers at once (default 4)", positive);
+      .option("--concurrency <n>", "blob transfers at once (default 4)", positive)
+      .addOption(
+        new Option(
+          "--progress <mode>",
+          "auto (a status line on a terminal), bar, plain (one line per blob, for CI logs) or none",
+        )
+          .choices(PROGRESS_MODES)
+          .default("auto"),
+      );
 
   withCopyFlags(
     program

@@ -16,6 +16,7 @@ import {
 } from "../../core/errors.js";
 import { isLoopbackHost } from "../../transport/scheme.js";
 
+/** The validation callback Docker Hub's webhooks accept (`state`, `description`, `context`, `target_url`). */
 export interface DockerHubCallback {
   state: "success" | "failure" | "error";
   description?: string;

@@ -22,6 +22,7 @@ export interface DockerHubConfig {
   sources: Record<string, "default" | "file" | "environment">;
 }
 
+/** Docker Hub's settings when neither the environment nor a config file says otherwise. */
 export const DOCKER_HUB_DEFAULTS = {
   hubUrl: "https://hub.docker.com",
   registryUrl: `https://${DOCKER_HUB_ENDPOINT}`,

@@ -25,6 +25,7 @@ import type { HubSession } from "./hubSession.js";
 /** Docker Hub allows at most 100 items per page. */
 const PAGE_SIZE = 100;
 
+/** Filters and order of {@link HubApi.repositories}. */
 export interface ListRepositoriesOptions {
   /** Partial name match. */
   name?: string;
@@ -64,6 +65,7 @@ export class HubApi {
     );
   }
 
+  /** One repository's details (visibility, counts, dates, your permissions). */
   async repository(repository: string): Promise<HubRepository> {
     const { namespace, name } = parseDockerHubRepository(repository);
     const call: HubCall = {
@@ -152,6 +154,7 @@ export class HubApi {
     );
   }
 
+  /** One tag's details, with an image per platform. */
   async tag(repository: string, tag: string): Promise<HubTag> {
     const { namespace, name } = parseDockerHubRepository(repository);
     parseTag(tag);

@@ -87,6 +87,7 @@ const toDate = (value: string | null | undefined): Date | undefined => {
   return Number.isNaN(parsed.getTime()) ? undefined : parsed;
 };
 
+/** A Docker Hub repository as the Hub API describes it. */
 export interface HubRepository {
   namespace: string;
   name: string;
@@ -129,6 +130,7 @@ export function toRepository(
   };
 }
 
+/** One platform's image of a Docker Hub tag. */
 export interface HubImage {
   os: string | undefined;
   architecture: string | undefined;
@@ -138,6 +140,7 @@ export interface HubImage {
   lastPushed: Date | undefined;
 }
 
+/** A Docker Hub tag: digest, size, dates and an image per platform. */
 export interface HubTag {
   name: string;
   /** What the tag points to (an index for multi-platform tags), when Docker Hub says. */
@@ -169,6 +172,7 @@ export function toTag(value: z.infer<typeof tagSchema>): HubTag {
   };
 }
 
+/** One result of a Docker Hub repository search. */
 export interface HubSearchResult {
   repository: string;
   description: string;
@@ -197,6 +201,7 @@ const SCAN_STATUS = new Map<string, HubScan["status"]>([
   ["not_scanned", "not-scanned"],
 ]);
 
+/** Docker Hub's scan overview of an image, normalised. */
 export type HubScan = Omit<VulnerabilityReport, "image" | "provider">;
 
 export function toScan(value: z.infer<typeof scanSchema>): HubScan {

@@ -72,6 +72,7 @@ export class HubSession {
     this.#now = options.now ?? Date.now;
   }
 
+  /** Whether the session holds a token, and until when (never the token itself). */
   state(): HubTokenState {
     if (!this.#token) return "anonymous";
     const left = this.#token.expiresAt - this.#now();

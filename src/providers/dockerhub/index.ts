@@ -43,11 +43,13 @@ export {
   parseDockerHubWebhook,
 } from "./webhook.js";
 
+/** What regkit knows about Docker Hub as a provider (hosts, names). */
 export const dockerHub: ProviderInfo = {
   id: "dockerhub",
   matches: (host) => providerOf(host) === "dockerhub",
 };
 
+/** Options of {@link DockerHub.create}. */
 export interface DockerHubOptions {
   /** Settings; read from the environment and the config file when omitted. */
   config?: DockerHubConfig;
@@ -185,6 +187,7 @@ export class DockerHub {
     }
   }
 
+  /** Closes the Hub API client and the registry client. */
   async close(): Promise<void> {
     await this.registry.close();
   }

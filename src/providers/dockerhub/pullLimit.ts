@@ -7,6 +7,7 @@ import type { RateLimitState } from "../../transport/rateLimit.js";
 /** Docker's documented probe image: a HEAD of it reads the limit without spending a pull. */
 export const RATE_LIMIT_PREVIEW = "ratelimitpreview/test";
 
+/** Docker Hub's pull budget as its headers report it. */
 export interface PullLimitStatus {
   /** false: Docker Hub sent no limit headers (paid plan, or an unlimited image). */
   limited: boolean;

@@ -3,6 +3,7 @@ import type { Digest } from "../../core/digest.js";
 import { formatReference, type Reference } from "../../core/reference.js";
 import type { Repository } from "../../registry/repository.js";
 
+/** A tag that reads as a semantic version, with that version. */
 export interface SemverTag {
   tag: string;
   version: semver.SemVer;

@@ -35,6 +35,7 @@ export interface DockerHubDeleteEvent extends DockerHubEventBase {
   readonly deletedAt: Date;
 }
 
+/** A Docker Hub webhook delivery: a push, or regkit's delete extension. */
 export type DockerHubWebhookEvent = DockerHubPushEvent | DockerHubDeleteEvent;
 
 const tag = z.string().refine(isValidTag, "not a valid OCI tag");
@@ -137,6 +138,7 @@ export function parseDockerHubWebhook(body: Uint8Array): DockerHubWebhookEvent {
   return { ...common(payload), type: "delete", tag: data.tag, deleter: data.deleter, ...at };
 }
 
+/** Parses Docker Hub deliveries for the webhook receiver. */
 export const dockerHubWebhookParser: WebhookParser<DockerHubWebhookEvent> = {
   provider: "dockerhub",
   parse: (body: Buffer, _headers: IncomingHttpHeaders) => parseDockerHubWebhook(body),
