@@ -5,9 +5,9 @@
  * a few file reads instead of resolving and reading ~100 modules, which was
  * most of its start-up. The chunks sit beside main.js so that paths written
  * relative to a module (`../../package.json`) resolve the same as in the tsc
- * output. pino (worker transports load its files by path) and yaml (a
- * CommonJS package loaded through `import()`, whose named exports esbuild's
- * interop would not carry) stay in node_modules.
+ * output. pino (worker transports load its files by path), yaml and the
+ * OpenTelemetry SDK (CommonJS packages loaded through `import()`, whose
+ * named exports esbuild's interop would not carry) stay in node_modules.
  */
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -31,7 +31,14 @@ await build({
   sourcemap: true,
   chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
   entryNames: "[name]",
-  external: ["pino", "yaml"],
+  external: [
+    "pino",
+    "yaml",
+    "@opentelemetry/context-async-hooks",
+    "@opentelemetry/resources",
+    "@opentelemetry/sdk-*",
+    "@opentelemetry/exporter-*",
+  ],
   allowOverwrite: true,
   // CommonJS packages in the bundle (commander) call require() for Node's own modules.
   banner: {
