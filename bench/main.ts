@@ -1,27 +1,23 @@
 /**
- * `npm run bench`: regkit against skopeo on the same work, interleaved in
- * one run, on two local CNCF distribution registries, reported as ratios
- * (regkit / skopeo; below 1 means regkit is faster). A measurement, never a
- * pass/fail test. skopeo's blob-info cache is removed before each of its
- * runs so both start cold.
+ * `npm run bench`: regkit against skopeo and (with `CRANE=/path/to/crane`)
+ * crane on the same work, on local CNCF distribution registries.
  *
- * Work: registry → registry copy of a 4 × 64 MiB gzip-layer image and of a
- * two-platform index, pull to an OCI layout, push from an OCI layout, and
- * `digest` vs `skopeo inspect --raw` as whole commands including start-up.
- * One row compares regkit with itself: the same pull through the full
- * middleware chain and through a bare transport (its "skopeo" column).
- * A re-copy to a destination that already has the image shows the blob bytes
- * moved (zero is the goal). The pull rows also name the physical limit: curl
- * fetching the same blobs to files, four at once. A single-layer image of
- * BENCH_BIG_MIB (default 1024; 0 skips it) is copied by both CLIs as child
- * processes, whose peak RSS (`/usr/bin/time -f %M`) is reported, as it is
- * for every row that runs children. Results also go to bench/results/latest.json.
+ * Whole commands (bench/commands.ts): each tool as a child process, start-up
+ * included, a fresh destination registry per run, skopeo's blob-info cache
+ * removed, tools interleaved in rotating order, medians of BENCH_ROUNDS
+ * (default 5) with the child's own CPU, peak RSS and the requests the
+ * registries logged. Registries people run in CI (bench/serve.ts): crane and
+ * skopeo pushing into distribution, `regkit serve` and `regkit serve
+ * --storage`, with each server's ingest CPU per GiB. In process (below):
+ * what library users meet, without start-up: copies, pulls and pushes
+ * through the library, a re-copy (zero blob bytes is the goal), 100
+ * sequential manifest GETs, the middleware chain against a bare transport,
+ * and curl's pull as the physical limit. A measurement, never a pass/fail
+ * test. Results also go to bench/results/latest.json.
  */
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { copy } from "../src/copy/copy.js";
 import { Registry } from "../src/registry/registry.js";
 import { generateImage, generateIndex, writeLargeImageLayout, writeOciLayout } from "../src/sim/images.js";
@@ -29,65 +25,17 @@ import { OciLayoutStore } from "../src/store/ociLayoutStore.js";
 import { RemoteStore } from "../src/store/remoteStore.js";
 import { createTransport } from "../src/transport/index.js";
 import { startDistribution } from "../test/support/distribution.js";
+import { commandRows, type Tool } from "./commands.js";
+import { child, median, medianOf, ratio, rounded, type Sample, skopeo, timed } from "./measure.js";
+import { serveRows } from "./serve.js";
 
-const run = promisify(execFile);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LAYER_MIB = Number(process.env.BENCH_LAYER_MIB ?? 64);
 const BIG_MIB = Number(process.env.BENCH_BIG_MIB ?? 1024);
+const CRANE = process.env.CRANE || undefined;
 const RESULTS = join(import.meta.dirname, "results", "latest.json");
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
-const SKOPEO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb";
-
-interface Sample {
-  wallMs: number;
-  cpuMs: number;
-  /** Peak resident set of the child process, when the work ran in one. */
-  rssKiB?: number;
-  /** Blob bytes moved, when the copy reports it. */
-  bytes?: number;
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<Sample> {
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  await fn();
-  const used = process.cpuUsage(cpu);
-  return { wallMs: performance.now() - start, cpuMs: (used.user + used.system) / 1000 };
-}
-
-/** Runs a command as a child under `/usr/bin/time`, timed, with its peak RSS. */
-async function child(command: string, args: string[]): Promise<Sample> {
-  let rssKiB = 0;
-  let cpuMs = 0;
-  const sample = await timed(async () => {
-    const { stderr } = await run("/usr/bin/time", ["-f", "%M %U %S", command, ...args], {
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const [rss, user, system] = (stderr.trim().split("\n").pop() ?? "").split(" ").map(Number);
-    rssKiB = rss ?? Number.NaN;
-    cpuMs = ((user ?? Number.NaN) + (system ?? Number.NaN)) * 1000;
-  });
-  // The child's own CPU time: the bench process only waits.
-  return { ...sample, cpuMs, rssKiB };
-}
-
-async function skopeo(args: string[]): Promise<Sample> {
-  await rm(SKOPEO_CACHE, { force: true });
-  return child("skopeo", args);
-}
-
-const regkitCli = (args: string[]) => child(process.execPath, [CLI, ...args]);
-
-function pick(from: Partial<Sample>, keys: Array<keyof Sample>): Partial<Sample> {
-  const out: Partial<Sample> = {};
-  for (const key of keys) if (typeof from[key] === "number") out[key] = from[key];
-  return out;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const work = await mkdtemp(join(tmpdir(), "regkit-bench-"));
 const a = await startDistribution({ accessLog: true });
@@ -104,7 +52,9 @@ async function counted(
     inner = ((await fn()) ?? {}) as Partial<Sample>;
   });
   // A child's CPU and RSS are its own; a copy's result says how many blob bytes it moved.
-  const sample: Sample = { ...outer, ...pick(inner, ["cpuMs", "rssKiB", "bytes"]) };
+  const sample: Sample = { ...outer };
+  for (const key of ["cpuMs", "rssKiB", "bytes"] as const)
+    if (typeof inner[key] === "number") sample[key] = inner[key];
   await new Promise((resolve) => setTimeout(resolve, 100)); // access-log lines trail the responses
   return { ...sample, requests: served() - before };
 }
@@ -115,7 +65,7 @@ const remote = (client: Registry, host: string, name: string) =>
   new RemoteStore(client.repository(host, name));
 
 try {
-  process.stderr.write(`generating a 4 × ${LAYER_MIB} MiB image and a two-platform index…\n`);
+  log(`generating a 4 × ${LAYER_MIB} MiB image and a two-platform index…`);
   const image = await generateImage({ seed: "bench", layers: 4, layerSize: LAYER_MIB * 1024 * 1024 });
   const index = await generateIndex({
     seed: "bench-index",
@@ -136,7 +86,7 @@ try {
   );
   let bigBytes = 0;
   if (BIG_MIB > 0) {
-    process.stderr.write(`generating a 1 × ${BIG_MIB} MiB image (streamed to disk)…\n`);
+    log(`generating a 1 × ${BIG_MIB} MiB image (streamed to disk)…`);
     const big = await writeLargeImageLayout(join(work, "big-layout"), {
       seed: "bench-big",
       layerSize: BIG_MIB * 1024 * 1024,
@@ -152,48 +102,24 @@ try {
     await rm(join(work, "big-layout"), { recursive: true, force: true });
   }
 
-  type Row = {
-    skopeo: Sample[];
-    regkit: Sample[];
-    skopeoReq: number[];
-    regkitReq: number[];
-    /** The physical limit of the same transfer (curl), where there is one. */
-    limit: number[];
-    bytes?: number;
-  };
-  const row = (bytes?: number): Row => ({
-    skopeo: [],
-    regkit: [],
-    skopeoReq: [],
-    regkitReq: [],
-    limit: [],
-    ...(bytes ? { bytes } : {}),
-  });
+  type Row = { skopeo: Sample[]; regkit: Sample[]; limit: number[]; bytes?: number };
+  const row = (bytes?: number): Row => ({ skopeo: [], regkit: [], limit: [], ...(bytes ? { bytes } : {}) });
   const COPY = `copy registry → registry (4 × ${LAYER_MIB} MiB)`;
-  const PULL = "pull registry → OCI layout";
-  const PULL_CLI = "pull, as commands (regkit pull vs skopeo copy)";
-  const BIG = `copy 1 × ${BIG_MIB} MiB layer, as commands`;
+  const PULL = "pull registry → OCI layout (4 concurrent verified downloads)";
+  const GETS = "100 sequential manifest GETs";
+  const CHAIN = "middleware chain: full vs bare (pull)";
   const rows: Record<string, Row> = {
     [COPY]: row(totalBytes),
     "copy index registry → registry": row(),
     "re-copy: destination already has it": row(),
     [PULL]: row(totalBytes),
-    [PULL_CLI]: row(totalBytes),
     "push OCI layout → registry": row(totalBytes),
-    "digest (whole command)": row(),
-    ...(BIG_MIB > 0 ? { [BIG]: row(bigBytes) } : {}),
-    "middleware chain: full vs bare (pull)": row(),
+    [GETS]: row(),
+    [CHAIN]: row(),
   };
-  const record = (
-    name: string,
-    skopeoRun: Sample & { requests?: number },
-    regkit: Sample & { requests?: number },
-  ) => {
-    const r = rows[name]!;
-    r.skopeo.push(skopeoRun);
-    r.regkit.push(regkit);
-    if (skopeoRun.requests !== undefined) r.skopeoReq.push(skopeoRun.requests);
-    if (regkit.requests !== undefined) r.regkitReq.push(regkit.requests);
+  const record = (name: string, skopeoRun: Sample, regkit: Sample) => {
+    rows[name]!.skopeo.push(skopeoRun);
+    rows[name]!.regkit.push(regkit);
   };
   const flags = ["--src-tls-verify=false", "--dest-tls-verify=false"];
   // The physical limit of a pull: the same blobs fetched to files by curl, four at once.
@@ -206,13 +132,13 @@ try {
     return child("curl", ["-sSf", "--parallel", "--parallel-max", "4", ...outputs]);
   };
 
+  // In process: what library users meet (no start-up).
   for (let round = 0; round < ROUNDS; round++) {
-    process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
+    log(`library: round ${round + 1}/${ROUNDS}`);
     const r = `r${round}`;
     const src = (name: string) => remote(registry, a.host, name);
     const skopeoCopy = (from: string, to: string, extra: string[] = []) =>
       counted(() => skopeo(["copy", "-q", ...extra, ...flags, from, to]));
-    // Registry A → B by both, each into its own repository of this round.
     const registryRow = async (name: string, repo: string, dest: string, extra: string[] = []) =>
       record(
         name,
@@ -221,7 +147,6 @@ try {
       );
     await registryRow(COPY, "bench/image", "image");
     await registryRow("copy index registry → registry", "bench/index", "index", ["--all"]);
-    // The same copy again: both destinations already hold the image.
     await registryRow("re-copy: destination already has it", "bench/image", "image");
     const image = `docker://${a.host}/bench/image:v1`;
     rows[PULL]!.limit.push((await curlPull(join(work, `curl-${r}`))).wallMs);
@@ -232,12 +157,6 @@ try {
         copy(src("bench/image"), "v1", new OciLayoutStore(join(work, `regkit-pull-${r}`)), "v1"),
       ),
     );
-    rows[PULL_CLI]!.limit.push((await curlPull(join(work, `curl-cli-${r}`))).wallMs);
-    record(
-      PULL_CLI,
-      await skopeoCopy(image, `oci:${join(work, `skopeo-cli-${r}`)}:v1`),
-      await counted(() => regkitCli(["pull", `${a.host}/bench/image:v1`, join(work, `regkit-cli-${r}`)])),
-    );
     record(
       "push OCI layout → registry",
       await skopeoCopy(`oci:${layout}:v1`, `docker://${b.host}/skopeo-push-${r}/image:v1`),
@@ -245,17 +164,15 @@ try {
         copy(new OciLayoutStore(layout), "v1", remote(registry, b.host, `regkit-push-${r}/image`), "v1"),
       ),
     );
+    const repo = registry.repository(a.host, "bench/image");
     record(
-      "digest (whole command)",
-      await counted(() => child("skopeo", ["inspect", "--raw", "--tls-verify=false", image])),
-      await counted(() => regkitCli(["digest", `${a.host}/bench/image:v1`])),
+      GETS,
+      { wallMs: Number.NaN, cpuMs: Number.NaN },
+      await counted(async () => {
+        for (let i = 0; i < 100; i++) await repo.manifests.get("v1");
+        return undefined;
+      }),
     );
-    if (BIG_MIB > 0)
-      record(
-        BIG,
-        await skopeoCopy(`docker://${a.host}/bench/big:v1`, `docker://${b.host}/skopeo-${r}/big:v1`),
-        await counted(() => regkitCli(["copy", `${a.host}/bench/big:v1`, `${b.host}/regkit-${r}/big:v1`])),
-      );
     // Alternated per round: whichever runs first pays for a colder page cache and heap.
     const pullFull = () =>
       timed(() => copy(src("bench/image"), "v1", new OciLayoutStore(join(work, `full-${r}`)), "v1"));
@@ -267,58 +184,83 @@ try {
       round % 2 === 0
         ? [await pullFull(), await pullBare()]
         : await pullBare().then(async (b) => [await pullFull(), b] as const);
-    record("middleware chain: full vs bare (pull)", bareRun, full);
-    // Pulled layouts are not needed again; keep the disk use of a run bounded.
-    for (const dir of [
-      "skopeo-pull",
-      "regkit-pull",
-      "skopeo-cli",
-      "regkit-cli",
-      "curl",
-      "curl-cli",
-      "full",
-      "bare",
-    ])
+    record(CHAIN, bareRun, full);
+    for (const dir of ["skopeo-pull", "regkit-pull", "curl", "full", "bare"])
       await rm(join(work, `${dir}-${r}`), { recursive: true, force: true });
   }
-
-  const of = (samples: Sample[], key: keyof Sample) =>
-    median(samples.map((s) => s[key]).filter((v): v is number => typeof v === "number"));
-  const rounded = (value: number) => (Number.isFinite(value) ? Math.round(value) : undefined);
-  const table = Object.entries(rows).map(([name, r]) => {
-    const regkitMs = of(r.regkit, "wallMs");
-    const limitMs = median(r.limit);
+  const library = Object.entries(rows).map(([name, r]) => {
+    const regkitMs = medianOf(r.regkit, "wallMs");
     return {
       work: name,
-      skopeoMs: Math.round(of(r.skopeo, "wallMs")),
-      regkitMs: Math.round(regkitMs),
-      ratio: Number((regkitMs / of(r.skopeo, "wallMs")).toFixed(2)),
-      regkitCpuMs: rounded(of(r.regkit, "cpuMs")),
-      skopeoCpuMs: rounded(of(r.skopeo, "cpuMs")),
+      regkitMs: rounded(regkitMs),
+      skopeoMs: rounded(medianOf(r.skopeo, "wallMs")),
+      ratio: ratio(regkitMs, medianOf(r.skopeo, "wallMs")),
+      regkitCpuMs: rounded(medianOf(r.regkit, "cpuMs")),
       regkitMBps: r.bytes ? Math.round(r.bytes / 1e6 / (regkitMs / 1000)) : undefined,
-      requests: r.regkitReq.length ? `${median(r.regkitReq)} vs ${median(r.skopeoReq)}` : undefined,
-      curlMs: rounded(limitMs),
-      vsCurl: Number.isFinite(limitMs) ? Number((regkitMs / limitMs).toFixed(2)) : undefined,
-      rssMB: r.regkit.some((s) => s.rssKiB)
-        ? `${Math.round(of(r.regkit, "rssKiB") / 1024)} vs ${Math.round(of(r.skopeo, "rssKiB") / 1024)}`
-        : undefined,
-      blobBytes: r.regkit.some((s) => s.bytes !== undefined) ? of(r.regkit, "bytes") : undefined,
+      requests: `${median(r.regkit.map((s) => s.requests ?? Number.NaN))} vs ${median(r.skopeo.map((s) => s.requests ?? Number.NaN))}`,
+      curlMs: rounded(median(r.limit)),
+      blobBytes: r.regkit.some((s) => s.bytes !== undefined) ? medianOf(r.regkit, "bytes") : undefined,
     };
   });
-  console.table(table);
+  log("in process (library; the skopeo column runs skopeo as a command):");
+  console.table(library);
+
+  const commands = await commandRows({
+    source: a,
+    layout,
+    work,
+    cli: CLI,
+    ...(CRANE ? { crane: CRANE } : {}),
+    rounds: ROUNDS,
+    bigMiB: BIG_MIB,
+    log,
+  });
+  const tools: Tool[] = ["regkit", "skopeo", "crane"];
+  const whole = Object.entries(commands).map(([name, byTool]) => {
+    const out: Record<string, unknown> = { work: name };
+    for (const tool of tools) {
+      if (byTool[tool].length === 0) continue;
+      out[`${tool}Ms`] = rounded(medianOf(byTool[tool], "wallMs"));
+      out[`${tool}CpuMs`] = rounded(medianOf(byTool[tool], "cpuMs"));
+      out[`${tool}RssMB`] = rounded(medianOf(byTool[tool], "rssKiB") / 1024);
+      out[`${tool}Requests`] = medianOf(byTool[tool], "requests");
+    }
+    out.vsCrane = ratio(medianOf(byTool.regkit, "wallMs"), medianOf(byTool.crane, "wallMs"));
+    out.cpuVsCrane = ratio(medianOf(byTool.regkit, "cpuMs"), medianOf(byTool.crane, "cpuMs"));
+    out.vsSkopeo = ratio(medianOf(byTool.regkit, "wallMs"), medianOf(byTool.skopeo, "wallMs"));
+    return out;
+  });
+  log("whole commands (medians; CPU and RSS are the child's own):");
+  console.table(whole);
+
+  const ingest = Object.entries(
+    await serveRows({ cli: CLI, layout, ...(CRANE ? { crane: CRANE } : {}), rounds: ROUNDS, log }),
+  ).map(([name, samples]) => ({
+    work: name,
+    pushMs: rounded(medianOf(samples, "wallMs")),
+    serverCpuMs: rounded(medianOf(samples, "serverCpuMs")),
+    serverCpuSPerGiB: Number((medianOf(samples, "serverCpuMs") / 1000 / (totalBytes / 2 ** 30)).toFixed(2)),
+    serverPeakRssMB: rounded(medianOf(samples, "rssKiB") / 1024),
+  }));
+  log("registries receiving a push of the 4-layer layout:");
+  console.table(ingest);
+
   const results = {
     date: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
     node: process.version,
     rounds: ROUNDS,
     imageBytes: totalBytes,
     bigLayerBytes: bigBytes,
-    rows: table,
+    commands: whole,
+    serve: ingest,
+    library,
   };
   const json = `${JSON.stringify(results, null, 2)}\n`;
   process.stdout.write(json);
   await mkdir(join(RESULTS, ".."), { recursive: true });
   await writeFile(RESULTS, json);
-  process.stderr.write(`results written to ${RESULTS}\n`);
+  log(`results written to ${RESULTS}`);
 } finally {
   await registry.close();
   await bare.close();

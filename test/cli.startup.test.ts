@@ -2,10 +2,14 @@
  * What a short command loads. `regkit digest` is a HEAD: its start-up is
  * mostly module loading, so the packages it does not need (zod's schemas,
  * pino, undici's fetch/WebSocket/cache code behind its index) must stay out.
- * Observed with a module hook in the child process, not timed.
+ * Observed with a module hook in the child process, not timed. The command
+ * is a bundle (scripts/bundle-cli.mjs): its files name each module they hold
+ * in a `// node_modules/<package>/<file>` line, which is what is checked.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Registry } from "../src/registry/registry.js";
 import { generateImage } from "../src/sim/images.js";
@@ -37,8 +41,16 @@ function loadedBy(args: string[]): Promise<{ stdout: string; modules: string[] }
   });
 }
 
-const fromPackage = (modules: string[], name: string) =>
-  modules.filter((url) => url.includes(`/node_modules/${name}/`));
+/** The package files a process loaded: from node_modules, or bundled into a file of dist/cli. */
+function fromPackage(modules: string[], name: string): string[] {
+  const found = modules.filter((url) => url.includes(`/node_modules/${name}/`));
+  for (const url of modules.filter((u) => u.startsWith("file:") && u.includes("/dist/cli/"))) {
+    const text = readFileSync(fileURLToPath(url), "utf8");
+    for (const match of text.matchAll(new RegExp(`^// (node_modules/${name}/\\S+)$`, "gm")))
+      found.push(`bundled:/${match[1]}`);
+  }
+  return found;
+}
 
 describe("regkit start-up", () => {
   let host: string;
@@ -72,11 +84,24 @@ describe("regkit start-up", () => {
     expect(fromPackage(modules, "zod")).toEqual([]);
     expect(fromPackage(modules, "pino")).toEqual([]);
     // The OpenTelemetry SDK loads only when OTEL_* variables ask for export.
-    expect(modules.filter((url) => /\/node_modules\/@opentelemetry\/(?!api\/)/.test(url))).toEqual([]);
+    expect(
+      fromPackage(modules, "@opentelemetry").filter((url) => !url.includes("/@opentelemetry/api/")),
+    ).toEqual([]);
     const undici = fromPackage(modules, "undici");
     expect(undici.length).toBeGreaterThan(0);
     expect(undici.filter((url) => url.endsWith("/node_modules/undici/index.js"))).toEqual([]);
-    expect(undici.filter((url) => url.includes("/lib/web/"))).toEqual([]);
+    expect(undici.some((url) => url.endsWith("/node_modules/undici/lib/dispatcher/agent.js"))).toBe(true);
+    expect(
+      undici.filter((url) => /\/lib\/web\/(fetch\/index|websocket|cache|eventsource)/.test(url)),
+    ).toEqual([]);
+  });
+
+  it("is one bundled entry with a few chunks, not a tree of modules", async () => {
+    const { modules } = await loadedBy(["digest", `${host}/start/up:v1`]);
+    const fromDist = modules.filter((url) => url.includes("/dist/"));
+    expect(fromDist[0]).toMatch(/\/dist\/cli\/main\.js$/);
+    expect(fromDist.every((url) => /\/dist\/cli\/(main|bundle-[\w-]+)\.js$/.test(url))).toBe(true);
+    expect(modules.filter((url) => url.includes("/node_modules/"))).toEqual([]);
   });
 
   it("loads zod once a manifest body has to be parsed", async () => {

@@ -3,6 +3,7 @@ import { ProtocolError } from "../core/errors.js";
 import { discard, headerValue, readErrorBody } from "../transport/response.js";
 import type { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, HttpMethod, HttpRequest, HttpResponse, RequestBody } from "../transport/types.js";
+import { ManifestCache } from "./manifestCache.js";
 import { imageAttributes, Telemetry } from "./telemetry.js";
 
 export interface CallOptions {
@@ -34,6 +35,8 @@ export class RegistryContext {
   readonly telemetry: Telemetry;
   /** Blob uploads larger than this go up in PATCHes of this size (see RegistryOptions). */
   readonly uploadChunkSize: number | undefined;
+  /** Verified manifests of this registry by repository and digest. */
+  readonly manifestCache: ManifestCache;
   readonly #policy: EndpointPolicy;
   #base: Promise<URL> | undefined;
 
@@ -44,6 +47,7 @@ export class RegistryContext {
     send: Handler;
     provider?: string;
     telemetry?: Telemetry;
+    manifestCache?: ManifestCache;
     /** A base URL fixed by configuration (no scheme probing). */
     baseUrl?: URL;
     uploadChunkSize?: number;
@@ -55,6 +59,7 @@ export class RegistryContext {
     this.uploadChunkSize = options.uploadChunkSize;
     this.#policy = options.policy;
     this.telemetry = options.telemetry ?? new Telemetry();
+    this.manifestCache = options.manifestCache ?? new ManifestCache();
     // Validate the host now, so a bad one fails before any request.
     options.policy.baseUrl(options.endpoint);
     if (options.baseUrl) this.#base = Promise.resolve(options.baseUrl);

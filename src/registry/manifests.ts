@@ -57,6 +57,10 @@ export class ManifestStore {
 
   /** Raw manifest bytes with a verified digest; the content is not parsed. */
   async fetch(reference: string, options: ManifestRequestOptions = {}): Promise<FetchedManifest> {
+    // A digest names exact bytes: a verified copy fetched before answers without a request.
+    const cached = isDigest(reference) ? this.#ctx.manifestCache.get(this.#repository, reference) : undefined;
+    if (cached && (!options.accept?.length || options.accept.includes(cached.descriptor.mediaType)))
+      return cached;
     return this.#ctx.operation("manifest.get", this.#repository, reference, async () => {
       const response = await this.#ctx.call({
         method: "GET",
@@ -79,7 +83,9 @@ export class ManifestStore {
           digest,
         });
       }
-      return { descriptor: { mediaType, digest, size: bytes.byteLength }, bytes };
+      const descriptor = { mediaType, digest, size: bytes.byteLength };
+      this.#ctx.manifestCache.set(this.#repository, descriptor, bytes);
+      return { descriptor, bytes };
     });
   }
 
@@ -200,6 +206,7 @@ export class ManifestStore {
         scopes: [repositoryScope(this.#repository, "delete")],
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      if (isDigest(reference)) this.#ctx.manifestCache.delete(this.#repository, reference);
     });
   }
 }

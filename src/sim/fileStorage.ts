@@ -1,6 +1,16 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { type Digest, Digester, digestAlgorithm, digestHex } from "../core/digest.js";
@@ -24,6 +34,8 @@ import type { RegistryStorage, StoredManifest, UploadState } from "./storage.js"
  */
 export class FileStorage implements RegistryStorage {
   readonly root: string;
+  /** Uploads receiving bytes in this process: one append handle and the running hash each. */
+  readonly #receiving = new Map<string, Receiving>();
 
   constructor(root: string) {
     this.root = root;
@@ -184,18 +196,63 @@ export class FileStorage implements RegistryStorage {
     return { id, repository, size, expiresAt };
   }
 
+  /**
+   * Appends through one handle per upload and hashes on the way, in the order
+   * the bytes reach the file (appends queue behind each other), so completing
+   * needs no second read. An upload that had bytes before this process saw it
+   * (a restart) is hashed from its file at completion instead.
+   */
   async appendUpload(id: string, chunk: Buffer): Promise<void> {
     const data = this.#upload(id, "data");
-    if (data) await appendFile(data, chunk);
+    if (!data) return;
+    let receiving = this.#receiving.get(id);
+    if (!receiving) {
+      const entry: Receiving = { digester: new Digester("sha256"), bytes: 0, tail: Promise.resolve() };
+      entry.tail = Promise.all([open(data, "a"), stat(data)]).then(([handle, file]) => {
+        entry.handle = handle;
+        if (file.size > 0) entry.digester = undefined;
+      });
+      this.#receiving.set(id, entry);
+      receiving = entry;
+    }
+    const entry = receiving;
+    const write = entry.tail.then(async () => {
+      try {
+        for (let offset = 0; offset < chunk.byteLength; )
+          offset += (await entry.handle!.write(chunk, offset)).bytesWritten;
+        entry.digester?.update(chunk);
+        entry.bytes += chunk.byteLength;
+      } catch (error) {
+        entry.digester = undefined; // the file may hold part of the chunk
+        throw error;
+      }
+    });
+    entry.tail = write.catch(() => undefined);
+    await write;
+  }
+
+  /** Stops receiving: waits for queued appends, closes the handle, returns the running hash. */
+  async #finishReceiving(id: string): Promise<Receiving | undefined> {
+    const entry = this.#receiving.get(id);
+    if (!entry) return undefined;
+    this.#receiving.delete(id);
+    await entry.tail.catch(() => undefined);
+    await entry.handle?.close();
+    return entry;
   }
 
   async completeUpload(id: string, digest: Digest) {
+    const received = await this.#finishReceiving(id);
     const state = await this.getUpload(id);
     if (!state) throw new Error(`unknown upload ${id}`);
     const data = this.#upload(id, "data")!;
-    const digester = new Digester(digestAlgorithm(digest));
-    for await (const chunk of createReadStream(data, { highWaterMark: 1 << 20 }))
-      digester.update(chunk as Buffer);
+    const algorithm = digestAlgorithm(digest);
+    let digester = received?.bytes === state.size && algorithm === "sha256" ? received.digester : undefined;
+    if (!digester) {
+      digester = new Digester(algorithm);
+      for await (const chunk of createReadStream(data, { highWaterMark: 1 << 20 }))
+        digester.update(chunk as Buffer);
+    }
     const actual = digester.digest();
     if (actual !== digest) {
       await this.deleteUpload(id);
@@ -211,9 +268,19 @@ export class FileStorage implements RegistryStorage {
   }
 
   async deleteUpload(id: string): Promise<void> {
+    await this.#finishReceiving(id).catch(() => undefined);
     const dir = this.#upload(id, "");
     if (dir) await rm(dir, { recursive: true, force: true });
   }
+}
+
+interface Receiving {
+  handle?: FileHandle;
+  /** sha256 of every byte appended through `handle`; undefined when it cannot be trusted. */
+  digester: Digester | undefined;
+  bytes: number;
+  /** The last queued append: the next one starts after it. */
+  tail: Promise<void>;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -2,6 +2,8 @@ import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import * as tls from "node:tls";
 import type { Agent, Dispatcher } from "undici";
+import requestModule from "undici/lib/api/api-request.js";
+import AgentModule from "undici/lib/dispatcher/agent.js";
 import { openBody } from "./body.js";
 import { type EffectiveTimeouts, RequestBodyError, toTransportError } from "./transportError.js";
 import type { Handler, HttpRequest, HttpResponse } from "./types.js";
@@ -41,8 +43,8 @@ const pkg = require("../../package.json") as { version: string };
  * `new Agent(...).request(...)`; the package pins the version these paths
  * belong to.
  */
-const UndiciAgent = require("undici/lib/dispatcher/agent.js") as new (options: Agent.Options) => Dispatcher;
-const undiciRequest = require("undici/lib/api/api-request.js") as (
+const UndiciAgent = AgentModule as unknown as new (options: Agent.Options) => Dispatcher;
+const undiciRequest = requestModule as unknown as (
   this: Dispatcher,
   options: Dispatcher.RequestOptions,
 ) => Promise<Dispatcher.ResponseData>;

@@ -35,6 +35,8 @@ export interface Distribution {
   caPem?: string;
   /** Requests served so far (with `accessLog: true`). */
   requests(): number;
+  /** The registry's process, e.g. to read the CPU time it spent (benchmarks). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -190,6 +192,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
       storageDir,
       ...(mode.caPem ? { caPem: mode.caPem } : {}),
       requests: () => served,
+      pid: child.pid,
       stop: async () => {
         if (child.exitCode === null) {
           const exited = new Promise((resolve) => child.once("exit", resolve));
