@@ -131,6 +131,7 @@ export { type RegistryServer, type RegistryServerOptions, startRegistryServer } 
 export { DockerArchiveStore } from "./store/dockerArchiveStore.js";
 export { parseStoreReference, type StoreReference } from "./store/location.js";
 export { MemoryStore } from "./store/memoryStore.js";
+export { OciArchiveStore } from "./store/ociArchiveStore.js";
 export { OciLayoutStore } from "./store/ociLayoutStore.js";
 export { RemoteStore } from "./store/remoteStore.js";
 export type { Mounter, ReferrerLister, Store } from "./store/store.js";

@@ -284,6 +284,12 @@ describe("images, tags, manifests, blobs (generic client on GHCR)", () => {
     const tags: string[] = [];
     for await (const t of repo.tags()) tags.push(t);
     expect(tags.sort()).toEqual(["a", "b"]);
+    // Moving "b" to another image leaves "a" where it was.
+    const other = await generateImage({ seed: "ghcr-tag-moved", layers: 1, layerSize: 256 });
+    await pushImage(repo, other, "b");
+    expect((await repo.manifests.head("b")).digest).toBe(other.manifest.digest);
+    expect((await repo.manifests.head("a")).digest).toBe(tool.manifest.digest);
+    expect(other.manifest.digest).not.toBe(tool.manifest.digest);
   });
 
   it("FR-TAG-003: delete a tag; the other tag and the manifest stay", async () => {

@@ -17,6 +17,7 @@ import {
   listTags,
   MemoryStore,
   NotFoundError,
+  OciArchiveStore,
   OciLayoutStore,
   parseStoreReference,
   pull,
@@ -59,6 +60,7 @@ describe("the regkit package's surface", () => {
       "RemoteStore",
       "OciLayoutStore",
       "DockerArchiveStore",
+      "OciArchiveStore",
       "MemoryStore",
       "Registry",
       "startRegistryServer",
@@ -96,6 +98,9 @@ describe("the regkit package's surface", () => {
       const archive = parseStoreReference("docker-archive:/tmp/a.tar:acme/app:v3", registry);
       expect(archive.store).toBeInstanceOf(DockerArchiveStore);
       expect(archive.tag).toBe("v3");
+      expect(parseStoreReference("oci-archive:/tmp/o.tar:v4", registry).store).toBeInstanceOf(
+        OciArchiveStore,
+      );
       const remote = parseStoreReference("127.0.0.1:5000/a/b@sha256:" + "0".repeat(64), registry);
       expect(remote.store).toBeInstanceOf(RemoteStore);
       expect(remote.store.name).toBe("127.0.0.1:5000/a/b");

@@ -8,10 +8,10 @@ import type { Handler } from "../../transport/types.js";
 import { transportFetch } from "../transportFetch.js";
 import { GAR_DEFAULTS } from "./config.js";
 
-/** The OAuth2 scope regkit asks for (Artifact Registry and Container Analysis). */
 /** Names Google auth requests on spans and logs by their path (`google /token`). */
 const googleOperation = (url: URL) => `google ${url.pathname}`;
 
+/** The OAuth2 scope regkit asks for (Artifact Registry and Container Analysis). */
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
 /** Where a Google access token comes from, for `auth status`-style output (never the token). */
