@@ -38,6 +38,8 @@ await build({
     "@opentelemetry/resources",
     "@opentelemetry/sdk-*",
     "@opentelemetry/exporter-*",
+    // CommonJS with lazily defined exports: bundled, `await import()` loses its named exports.
+    "google-auth-library",
   ],
   allowOverwrite: true,
   // CommonJS packages in the bundle (commander) call require() for Node's own modules.

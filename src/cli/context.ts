@@ -1,3 +1,4 @@
+import type { Command } from "commander";
 import type { Digest } from "../core/digest.js";
 import { cliReference, isLocalLocation } from "../core/location.js";
 import type { Descriptor, ParsedManifest } from "../core/manifest.js";
@@ -53,6 +54,45 @@ export async function createLogger(verbose: number | undefined) {
   if (!verbose) return undefined;
   const { createLogger: make, levelForVerbosity } = await import("../core/logger.js");
   return make(levelForVerbosity(verbose));
+}
+
+/** What every provider client (Docker Hub, GHCR, Artifact Registry) takes from the command line. */
+export interface ProviderClientSettings {
+  /** `--config FILE`, else the default config path. */
+  file?: string;
+  registry: {
+    insecureHosts: string[];
+    logger?: NonNullable<Awaited<ReturnType<typeof createLogger>>>;
+    record?: string;
+    replay?: string;
+  };
+}
+
+/**
+ * Runs `fn` with a provider client made by `create` from the global flags
+ * and `--config` (environment > config file > defaults), closed afterwards.
+ */
+export async function withProviderClient<C extends { close(): Promise<void> }, T>(
+  command: Command,
+  create: (settings: ProviderClientSettings) => Promise<C>,
+  fn: (client: C) => Promise<T>,
+): Promise<T> {
+  const globals = command.optsWithGlobals<GlobalOptions & { config?: string }>();
+  const logger = await createLogger(globals.verbose);
+  const client = await create({
+    ...(globals.config ? { file: globals.config } : {}),
+    registry: {
+      insecureHosts: globals.insecureRegistry ?? [],
+      ...(logger ? { logger } : {}),
+      ...(globals.record ? { record: globals.record } : {}),
+      ...(globals.replay ? { replay: globals.replay } : {}),
+    },
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
 }
 
 /** Runs `fn` with a Registry that is closed afterwards, so idle sockets never keep the process alive. */

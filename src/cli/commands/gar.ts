@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import type { ArtifactRegistry, CleanupDecision, GarRepository } from "../../providers/gar/index.js";
 import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
-import { type CliIo, createLogger, type GlobalOptions, writeJson, writeLine } from "../context.js";
+import { type CliIo, type GlobalOptions, withProviderClient, writeJson, writeLine } from "../context.js";
 import { printListing } from "./list.js";
 
 interface GarOptions {
@@ -11,27 +11,16 @@ interface GarOptions {
 }
 
 /** Runs `fn` with an Artifact Registry client (environment > config file > defaults), closed afterwards. */
-async function withGar<T>(
+function withGar<T>(
   command: Command,
   fn: (gar: ArtifactRegistry, globals: GlobalOptions & GarOptions) => Promise<T>,
 ): Promise<T> {
   const globals = command.optsWithGlobals<GlobalOptions & GarOptions>();
-  const { ArtifactRegistry } = await import("../../providers/gar/index.js");
-  const logger = await createLogger(globals.verbose);
-  const gar = await ArtifactRegistry.create({
-    ...(globals.config ? { file: globals.config } : {}),
-    registry: {
-      insecureHosts: globals.insecureRegistry ?? [],
-      ...(logger ? { logger } : {}),
-      ...(globals.record ? { record: globals.record } : {}),
-      ...(globals.replay ? { replay: globals.replay } : {}),
-    },
-  });
-  try {
-    return await fn(gar, globals);
-  } finally {
-    await gar.close();
-  }
+  return withProviderClient(
+    command,
+    async (settings) => (await import("../../providers/gar/index.js")).ArtifactRegistry.create(settings),
+    (gar) => fn(gar, globals),
+  );
 }
 
 async function repositoryArgument(text: string, globals: GarOptions): Promise<GarRepository> {

@@ -3,33 +3,17 @@ import type { Digest } from "../../core/digest.js";
 import { UsageError } from "../../core/errors.js";
 import { referenceTarget } from "../../core/reference.js";
 import type { CleanupPlan, Ghcr, PackageVersion, PlanEntry } from "../../providers/ghcr/index.js";
-import { type CliIo, createLogger, type GlobalOptions, writeJson, writeLine } from "../context.js";
+import { type CliIo, type GlobalOptions, withProviderClient, writeJson, writeLine } from "../context.js";
 import { collect } from "../options.js";
 import { printListing } from "./list.js";
 
-interface GhcrCommandOptions {
-  config?: string;
-}
-
 /** Runs `fn` with a GHCR client (environment > config file > defaults), closed afterwards. */
-export async function withGhcr<T>(command: Command, fn: (client: Ghcr) => Promise<T>): Promise<T> {
-  const globals = command.optsWithGlobals<GlobalOptions & GhcrCommandOptions>();
-  const { Ghcr } = await import("../../providers/ghcr/index.js");
-  const logger = await createLogger(globals.verbose);
-  const client = await Ghcr.create({
-    ...(globals.config ? { file: globals.config } : {}),
-    registry: {
-      insecureHosts: globals.insecureRegistry ?? [],
-      ...(logger ? { logger } : {}),
-      ...(globals.record ? { record: globals.record } : {}),
-      ...(globals.replay ? { replay: globals.replay } : {}),
-    },
-  });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
+export function withGhcr<T>(command: Command, fn: (client: Ghcr) => Promise<T>): Promise<T> {
+  return withProviderClient(
+    command,
+    async (settings) => (await import("../../providers/ghcr/index.js")).Ghcr.create(settings),
+    fn,
+  );
 }
 
 async function packageArgument(text: string) {

@@ -6,8 +6,8 @@ import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
 import {
   type CliIo,
   cliReference,
-  createLogger,
   type GlobalOptions,
+  withProviderClient,
   writeJson,
   writeLine,
 } from "../context.js";
@@ -15,29 +15,13 @@ import { formatBytes } from "../format.js";
 import { parsePositive } from "../options.js";
 import { printListing } from "./list.js";
 
-interface HubOptions {
-  config?: string;
-}
-
 /** Runs `fn` with a Docker Hub client (environment > config file > defaults), closed afterwards. */
-async function withDockerHub<T>(command: Command, fn: (hub: DockerHub) => Promise<T>): Promise<T> {
-  const globals = command.optsWithGlobals<GlobalOptions & HubOptions>();
-  const { DockerHub } = await import("../../providers/dockerhub/index.js");
-  const logger = await createLogger(globals.verbose);
-  const hub = await DockerHub.create({
-    ...(globals.config ? { file: globals.config } : {}),
-    registry: {
-      insecureHosts: globals.insecureRegistry ?? [],
-      ...(logger ? { logger } : {}),
-      ...(globals.record ? { record: globals.record } : {}),
-      ...(globals.replay ? { replay: globals.replay } : {}),
-    },
-  });
-  try {
-    return await fn(hub);
-  } finally {
-    await hub.close();
-  }
+function withDockerHub<T>(command: Command, fn: (hub: DockerHub) => Promise<T>): Promise<T> {
+  return withProviderClient(
+    command,
+    async (settings) => (await import("../../providers/dockerhub/index.js")).DockerHub.create(settings),
+    fn,
+  );
 }
 
 const date = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d+Z$/, "Z") : "-");
