@@ -124,7 +124,7 @@ describe("Artifact Registry: acceptance criteria (specification §11.1)", () => 
       });
       expect((await client.tokens.source()).kind).toBe("metadata-server");
       const repos = await all(client.api.repositories(DEFAULT_GAR_PROJECT, "us"));
-      expect(repos.map((r) => r.name)).toEqual(["projects/demo-project/locations/us/repositories/shared"]);
+      expect(repos.map((r) => r.name)).toEqual(["projects/demo-project/locations/us/repositories/common"]);
     } finally {
       delete process.env.GCE_METADATA_HOST;
     }
@@ -319,9 +319,9 @@ describe("Artifact Registry: acceptance criteria (specification §11.1)", () => 
 
   it("Regional: Multi-location support", async () => {
     const client = await gar();
-    await push(client, "us-docker.pkg.dev/demo-project/shared/tool", other, "v1");
+    await push(client, "us-docker.pkg.dev/demo-project/common/tool", other, "v1");
     expect(
-      (await all(client.api.packages({ ...REPO, location: "us", repository: "shared" }))).map(
+      (await all(client.api.packages({ ...REPO, location: "us", repository: "common" }))).map(
         (p) => p.displayName,
       ),
     ).toEqual(["tool"]);

@@ -50,7 +50,7 @@ export const DEFAULT_GAR_REPOSITORIES: FakeGarRepository[] = [
   {
     project: DEFAULT_GAR_PROJECT,
     location: "us",
-    repository: "shared",
+    repository: "common",
     format: "DOCKER",
     description: "multi-regional",
   },
