@@ -14,13 +14,9 @@ export const MODULES = {
     tests: ["src/transport/circuitBreaker.test.ts"],
   },
   redirect: { mutate: ["src/transport/redirect.ts"], tests: ["src/transport/redirect.test.ts"] },
-  // Redaction only: the constants (module-level, hence `static`) and the three functions applying them.
+  // Redaction: its module holds the constants (module-level, hence `static`) and the functions applying them.
   "cassette-redaction": {
-    mutate: [
-      "src/transport/cassette.ts:17-22",
-      "src/transport/cassette.ts:82-91",
-      "src/transport/cassette.ts:100-108",
-    ],
+    mutate: ["src/transport/redaction.ts"],
     tests: ["src/transport/cassette.test.ts"],
     static: true,
   },

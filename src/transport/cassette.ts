@@ -5,6 +5,8 @@ import { dirname, join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { ConfigurationError, DigestMismatchError, RegkitError } from "../core/errors.js";
 import { isStream, openBody } from "./body.js";
+import type { Har, HarContent, HarEntry, HarHeader } from "./har.js";
+import { redactHeader, redactText, redactUrl } from "./redaction.js";
 import type { HttpRequest, HttpResponse, Middleware, RequestBody } from "./types.js";
 
 /**
@@ -14,12 +16,9 @@ import type { HttpRequest, HttpResponse, Middleware, RequestBody } from "./types
  * digest when replayed. Credentials never reach the file.
  */
 const INLINE_LIMIT = 64 * 1024;
-const REDACTED = "[REDACTED]";
-const SECRET_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "set-cookie"]);
-const SECRET_FIELDS =
-  /("(?:token|access_token|refresh_token|login_2fa_token|password|identitytoken|secret)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
-const SECRET_FORM = /((?:^|&)(?:password|refresh_token|access_token|token)=)[^&]*/gi;
-const SECRET_QUERY = /^(token|access_token|refresh_token|password|client_secret)$/i;
+
+export type { Har, HarEntry };
+export { redactText };
 
 /** A replayed request the cassette does not hold; names the nearest recorded one. */
 export class ReplayMismatchError extends RegkitError {
@@ -32,48 +31,6 @@ export class ReplayMismatchError extends RegkitError {
       },
     );
   }
-}
-
-interface HarHeader {
-  name: string;
-  value: string;
-}
-
-interface HarContent {
-  size: number;
-  mimeType: string;
-  text?: string;
-  /** regkit: body stored beside the cassette under this sha256 digest. */
-  _digest?: string;
-  /** regkit: sha256 of the inline text, checked on replay. */
-  _sha256?: string;
-}
-
-export interface HarEntry {
-  startedDateTime: string;
-  time: number;
-  request: {
-    method: string;
-    url: string;
-    httpVersion: string;
-    headers: HarHeader[];
-    queryString: Array<{ name: string; value: string }>;
-    headersSize: -1;
-    bodySize: number;
-    postData?: { mimeType: string; text: string; _digest?: string };
-  };
-  response: {
-    status: number;
-    statusText: string;
-    httpVersion: string;
-    headers: HarHeader[];
-    content: HarContent;
-    redirectURL: string;
-    headersSize: -1;
-    bodySize: number;
-  };
-  cache: Record<string, never>;
-  timings: { send: number; wait: number; receive: number };
 }
 
 /** What replay reads of an entry; zod is loaded only when a cassette is (commands start without it). */
@@ -102,21 +59,6 @@ async function replayedEntries() {
   return z.array(replayedEntry);
 }
 
-export interface Har {
-  log: { version: "1.2"; creator: { name: string; version: string }; entries: HarEntry[] };
-}
-
-export function redactText(text: string): string {
-  return text.replace(SECRET_FIELDS, `$1"${REDACTED}"`).replace(SECRET_FORM, `$1${REDACTED}`);
-}
-
-function redactUrl(url: URL): string {
-  const copy = new URL(url.href);
-  for (const key of [...copy.searchParams.keys()])
-    if (SECRET_QUERY.test(key)) copy.searchParams.set(key, REDACTED);
-  return copy.href;
-}
-
 /** What identifies a request on replay: method and URL, without who is asking (`account`). */
 function matchKey(method: string, url: string): string {
   const copy = new URL(url);
@@ -128,8 +70,7 @@ function headerList(headers: Record<string, string | string[] | undefined>): Har
   const list: HarHeader[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value])
-      list.push({ name, value: SECRET_HEADERS.has(name) ? REDACTED : v });
+    for (const v of Array.isArray(value) ? value : [value]) list.push({ name, value: redactHeader(name, v) });
   }
   return list;
 }
