@@ -277,6 +277,18 @@ describe("token service", () => {
       /carries credentials/,
     );
   });
+
+  it("refuses a plain-HTTP realm for an HTTPS registry, even on loopback; another host over HTTPS is fine", () => {
+    expect(() => realmUrl("http://127.0.0.1:5001/token", new EndpointPolicy(), "r", true)).toThrow(
+      /plain HTTP .* for a registry served over HTTPS/,
+    );
+    expect(realmUrl("http://127.0.0.1:5001/token", new EndpointPolicy(), "r", false).host).toBe(
+      "127.0.0.1:5001",
+    );
+    expect(realmUrl("https://auth.example.com/token", new EndpointPolicy(), "r", true).host).toBe(
+      "auth.example.com",
+    );
+  });
 });
 
 describe("credential sources", () => {

@@ -100,6 +100,7 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
                     scopes,
                     credential: resolved?.credential,
                     registry: host,
+                    registryIsHttps: request.url.protocol === "https:",
                     send,
                     policy,
                   }),

@@ -34,13 +34,25 @@ export interface TokenRequest {
   credential: Credential | undefined;
   /** Registry the token is for: named in errors. */
   registry: string;
+  /** Whether the registry was reached over HTTPS: its realm must then be HTTPS too. */
+  registryIsHttps?: boolean;
   send: Handler;
   policy: EndpointPolicy;
   now?: () => number;
 }
 
-/** Validates the realm: an absolute http(s) URL, HTTPS unless its host may use plain HTTP. */
-export function realmUrl(realm: string, policy: EndpointPolicy, registry: string): URL {
+/**
+ * Validates the realm: an absolute http(s) URL, HTTPS unless its host may use
+ * plain HTTP, and always HTTPS for a registry reached over HTTPS (credentials
+ * would otherwise leave TLS at the realm, loopback or not). A realm on
+ * another host is normal (Docker Hub's is auth.docker.io) and allowed.
+ */
+export function realmUrl(
+  realm: string,
+  policy: EndpointPolicy,
+  registry: string,
+  registryIsHttps = false,
+): URL {
   let url: URL;
   try {
     url = new URL(realm);
@@ -49,6 +61,11 @@ export function realmUrl(realm: string, policy: EndpointPolicy, registry: string
   }
   if (url.username || url.password)
     throw new ProtocolError(`${registry}: the token realm carries credentials`);
+  if (url.protocol === "http:" && registryIsHttps) {
+    throw new ProtocolError(
+      `${registry}: refusing a token realm over plain HTTP (${url.origin}) for a registry served over HTTPS`,
+    );
+  }
   if (url.protocol === "http:" && !policy.allowsPlainHttp(url.host)) {
     throw new ProtocolError(
       `${registry}: refusing token realm over plain HTTP (${url.origin}); use --insecure-registry ${url.host} if intended`,
@@ -65,7 +82,7 @@ export function realmUrl(realm: string, policy: EndpointPolicy, registry: string
  * Basic credentials when there are some and anonymously otherwise.
  */
 export async function fetchToken(request: TokenRequest): Promise<Token> {
-  const url = realmUrl(request.realm, request.policy, request.registry);
+  const url = realmUrl(request.realm, request.policy, request.registry, request.registryIsHttps);
   const now = request.now ?? Date.now;
   const credential = request.credential;
   let http: HttpRequest;

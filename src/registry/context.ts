@@ -99,19 +99,53 @@ export class RegistryContext {
   }
 
   /**
-   * Resolves a URL the registry returned (upload `Location`, pagination
-   * `Link`) and refuses one on another origin: following it would hand our
-   * credentials and content to a host the user never named.
+   * Resolves a URL the registry returned (pagination `Link`) and refuses one
+   * on another origin: following it would hand our credentials to a host the
+   * user never named. Path characters are refused before any URL is built.
    */
   sameOriginUrl(location: string, relativeTo: URL, what: string): URL {
+    const url = this.#registryUrl(location, relativeTo, what);
+    if (url.origin !== relativeTo.origin) {
+      throw new ProtocolError(`${this.registry}: ${what} points to another origin (${url.origin})`);
+    }
+    return url;
+  }
+
+  /**
+   * Resolves an upload `Location`, which may name another host: registries
+   * backed by object storage hand out upload URLs there. It is followed as
+   * go-containerregistry follows it, without credentials (`call` sends
+   * requests to other origins anonymously), and never from HTTPS down to
+   * plain HTTP unless that host may use it.
+   */
+  uploadUrl(location: string, relativeTo: URL): URL {
+    const url = this.#registryUrl(location, relativeTo, "upload Location");
+    if (
+      url.origin !== relativeTo.origin &&
+      relativeTo.protocol === "https:" &&
+      url.protocol === "http:" &&
+      !this.#policy.allowsPlainHttp(url.host)
+    ) {
+      throw new ProtocolError(`${this.registry}: upload Location downgrades to plain HTTP (${url.origin})`);
+    }
+    return url;
+  }
+
+  #registryUrl(location: string, relativeTo: URL, what: string): URL {
+    const path = location.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").split(/[?#]/, 1)[0] ?? "";
+    // `..`, `%2F`, `%2E`, `\` in a path would address something else than the registry meant
+    // (and than we log): no registry needs them, digests and names never contain them.
+    if (/(?:^|\/)\.{1,2}(?:\/|$)|%2f|%2e|%5c|\\/i.test(path)) {
+      throw new ProtocolError(`${this.registry}: ${what} has path characters where names belong`);
+    }
     let url: URL;
     try {
       url = new URL(location, relativeTo);
     } catch {
       throw new ProtocolError(`${this.registry}: invalid ${what} URL`);
     }
-    if (url.origin !== relativeTo.origin) {
-      throw new ProtocolError(`${this.registry}: ${what} points to another origin (${url.origin})`);
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new ProtocolError(`${this.registry}: ${what} has an unsupported scheme`);
     }
     return url;
   }
@@ -132,9 +166,13 @@ export class RegistryContext {
   }
 
   async call(options: CallOptions): Promise<HttpResponse> {
+    const url = await this.url(options.path, options.query);
+    // Credentials belong to the registry: a URL it handed out on another host gets none.
+    const elsewhere = url.origin !== (await this.baseUrl()).origin;
     const request: HttpRequest = {
       method: options.method,
-      url: await this.url(options.path, options.query),
+      url,
+      ...(elsewhere ? { anonymous: true } : {}),
       headers: { ...options.headers },
       operation: options.operation,
       ...(options.body !== undefined ? { body: options.body } : {}),

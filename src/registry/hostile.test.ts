@@ -18,6 +18,8 @@ import {
   SizeMismatchError,
 } from "../core/errors.js";
 import { MediaType } from "../core/mediaTypes.js";
+import { EndpointPolicy } from "../transport/scheme.js";
+import { RegistryContext } from "./context.js";
 import { Registry } from "./registry.js";
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
@@ -152,14 +154,56 @@ describe("a hostile registry", () => {
     await expect(repo().tags().all()).rejects.toBeInstanceOf(ProtocolError);
   });
 
-  it("an upload Location on another origin is refused", async () => {
+  it("an upload Location on another origin is followed (object storage does that), one going to plain HTTP is not", async () => {
     routes = {
       "POST /v2/evil/app/blobs/uploads/": (_req, res) => {
-        res.writeHead(202, { location: "https://attacker.example/upload/1" });
+        res.writeHead(202, { location: "https://uploads.example/upload/1?sig=a%2Fb" });
         res.end();
       },
     };
-    await expect(repo().uploads.start()).rejects.toBeInstanceOf(ProtocolError);
+    const started = await repo().uploads.start();
+    expect(started.mounted).toBe(false);
+    expect(started.mounted ? undefined : started.session.location.href).toBe(
+      "https://uploads.example/upload/1?sig=a%2Fb",
+    );
+    // From an HTTPS registry, a plain-HTTP Location elsewhere would send the blob in the clear.
+    const ctx = new RegistryContext({
+      registry: "registry.example",
+      endpoint: "registry.example",
+      policy: new EndpointPolicy(),
+      send: () => Promise.reject(new Error("no requests here")),
+    });
+    const base = new URL("https://registry.example/v2/");
+    expect(() => ctx.uploadUrl("http://uploads.example/1", base)).toThrow(/downgrades to plain HTTP/);
+    expect(ctx.uploadUrl("https://uploads.example/1", base).host).toBe("uploads.example");
+    expect(ctx.uploadUrl("http://127.0.0.1:9/1", base).host).toBe("127.0.0.1:9");
+  });
+
+  it("a Location or Link with path characters is refused before it is requested", async () => {
+    for (const location of [
+      "/v2/evil/app/blobs/uploads/..%2F..%2Fx",
+      "/v2/evil/app/blobs/uploads/../../x",
+      "/v2/evil/app/blobs/uploads/%2e%2e/x",
+      "/v2/evil/app/blobs/uploads/a\\b",
+    ]) {
+      routes = {
+        "POST /v2/evil/app/blobs/uploads/": (_req, res) => {
+          res.writeHead(202, { location });
+          res.end();
+        },
+      };
+      await expect(repo().uploads.start()).rejects.toBeInstanceOf(ProtocolError);
+    }
+    routes = {
+      "GET /v2/evil/app/tags/list": (_req, res) => {
+        res.writeHead(200, {
+          "content-type": "application/json",
+          link: '</v2/..%2Fother/tags/list>; rel="next"',
+        });
+        res.end(JSON.stringify({ name: "evil/app", tags: ["a"] }));
+      },
+    };
+    await expect(repo().tags().all()).rejects.toBeInstanceOf(ProtocolError);
   });
 
   it("maps OCI error bodies and statuses to typed errors", async () => {

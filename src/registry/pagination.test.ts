@@ -72,6 +72,32 @@ describe("paged", () => {
     const error = await endless.all().catch((e: unknown) => e);
     expect(isRegkitError(error) && error.message).toMatch(/more than 5 pages/);
   });
+
+  it("refuses the same page served again under a new URL, after one repeat", async () => {
+    const log: string[] = [];
+    let n = 0;
+    const disguised = paged(
+      new URL("http://r/0"),
+      async (url) => {
+        log.push(url.href);
+        return { items: ["a", "b"], next: new URL(`http://r/0?loop=${++n}`) };
+      },
+      { what: "tags" },
+    );
+    await expect(disguised.all()).rejects.toThrow(/tags: pagination loops: page 2 repeats an earlier page/);
+    expect(log).toHaveLength(2);
+    // Empty pages carry nothing to repeat: only the page cap ends those.
+    let m = 0;
+    const empty = paged(
+      new URL("http://r/0"),
+      async () => ({ items: [], next: new URL(`http://r/${++m}`) }),
+      {
+        what: "empty",
+        maxPages: 3,
+      },
+    );
+    await expect(empty.all()).rejects.toThrow(/more than 3 pages/);
+  });
 });
 
 describe("rechunk", () => {

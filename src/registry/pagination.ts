@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { ProtocolError } from "../core/errors.js";
 import { headerValues } from "../transport/response.js";
 import type { HttpResponse } from "../transport/types.js";
@@ -72,7 +73,8 @@ export function nextLinkOf(response: HttpResponse): string | undefined {
 
 /**
  * Builds a PagedIterable from a page fetcher. Refuses a next URL already
- * visited (a loop) and stops after `maxPages`.
+ * visited and a page that repeats an earlier one (the same loop under a new
+ * URL each time: only the content shows it), and stops after `maxPages`.
  */
 export function paged<T>(
   first: URL | (() => Promise<URL>),
@@ -82,6 +84,7 @@ export function paged<T>(
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
   async function* pages(): AsyncGenerator<T[]> {
     const seen = new Set<string>();
+    const contents = new Set<string>();
     let url: URL | undefined = first instanceof URL ? first : await first();
     let count = 0;
     while (url) {
@@ -91,6 +94,12 @@ export function paged<T>(
       seen.add(url.href);
       count++;
       const page: Page<T> = await fetchPage(url);
+      if (page.items.length > 0) {
+        const content = createHash("sha256").update(JSON.stringify(page.items)).digest("base64");
+        if (contents.has(content))
+          throw new ProtocolError(`${options.what}: pagination loops: page ${count} repeats an earlier page`);
+        contents.add(content);
+      }
       yield page.items;
       url = page.next;
     }

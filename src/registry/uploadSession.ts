@@ -115,7 +115,7 @@ export class UploadSession {
 
   #adopt(response: HttpResponse, fallbackOffset?: number): void {
     const location = headerValue(response, "location");
-    if (location) this.#location = this.#ctx.sameOriginUrl(location, response.url, "upload Location");
+    if (location) this.#location = this.#ctx.uploadUrl(location, response.url);
     const range = headerValue(response, "range");
     const match = range ? /^(?:bytes=)?0-(\d+)$/.exec(range.trim()) : null;
     if (range === undefined) {

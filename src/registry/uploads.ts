@@ -71,13 +71,13 @@ export class BlobUploader {
     if (response.status === 201) return { mounted: true as const };
     const location = headerValue(response, "location");
     if (!location) throw new ProtocolError(`start upload ${this.#repository}: no Location header`);
-    const url = this.#ctx.sameOriginUrl(location, response.url, "upload Location");
+    const url = this.#ctx.uploadUrl(location, response.url);
     return { mounted: false as const, session: new UploadSession(this.#ctx, this.#repository, url) };
   }
 
   /** Reattaches to a session by its Location, e.g. after a restart. */
   async resume(location: string | URL): Promise<UploadSession> {
-    const url = this.#ctx.sameOriginUrl(String(location), await this.#ctx.baseUrl(), "upload Location");
+    const url = this.#ctx.uploadUrl(String(location), await this.#ctx.baseUrl());
     return new UploadSession(this.#ctx, this.#repository, url);
   }
 

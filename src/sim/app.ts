@@ -4,6 +4,7 @@ import { TokenServer } from "./auth/tokenServer.js";
 import { Users } from "./auth/users.js";
 import { ociError, type RegistryAppOptions, type SimContext } from "./context.js";
 import { FaultInjector } from "./faults.js";
+import { HostileMode } from "./hostile.js";
 import { mountBlobs } from "./routes/blobs.js";
 import { mountListings } from "./routes/listing.js";
 import { mountManifests } from "./routes/manifests.js";
@@ -22,6 +23,7 @@ export function createRegistryApp(given: RegistryAppOptions = {}): {
   sim: SimContext;
   tokenServer: TokenServer | undefined;
   faults: FaultInjector | undefined;
+  hostile: HostileMode | undefined;
 } {
   // A provider fake may need the registry to behave like its provider's (Docker Hub: token auth).
   const options = (given.providers ?? []).reduce(
@@ -49,6 +51,9 @@ export function createRegistryApp(given: RegistryAppOptions = {}): {
         ? new FaultInjector(options.faults)
         : undefined;
   if (faults) app.use(faults.middleware());
+  // Outside auth, so it sees (and can rewrite) challenges; inside faults, which model the network.
+  const hostile = options.hostile !== undefined ? new HostileMode(options.hostile) : undefined;
+  if (hostile) app.use(hostile.middleware());
   tokenServer?.mount(app);
   app.use("/v2/*", async (c, next) => {
     await next();
@@ -65,5 +70,5 @@ export function createRegistryApp(given: RegistryAppOptions = {}): {
   mountManifests(app, sim);
   app.notFound((c) => ociError(c, 404, "NOT_FOUND", "no such endpoint"));
   app.onError((_error, c) => ociError(c, 500, "UNKNOWN", "internal error"));
-  return { app, sim, tokenServer, faults };
+  return { app, sim, tokenServer, faults, hostile };
 }

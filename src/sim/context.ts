@@ -4,6 +4,7 @@ import { isValidRepository } from "../core/reference.js";
 import type { TokenServer, TokenServerOptions } from "./auth/tokenServer.js";
 import type { Users } from "./auth/users.js";
 import type { FaultInjector, FaultOptions } from "./faults.js";
+import type { HostileSpec } from "./hostile.js";
 import type { RegistryStorage } from "./storage.js";
 
 /** How the registry authenticates: not at all, with Basic users, or with Bearer JWTs from its token server. */
@@ -47,6 +48,8 @@ export interface RegistryAppOptions {
   faults?: FaultOptions | FaultInjector;
   /** Provider API fakes mounted beside the registry, reading the same storage. */
   providers?: ProviderFake[];
+  /** Hostile behaviours (wrong bytes, endless bodies, foreign redirects, …): see `hostile.ts`. */
+  hostile?: HostileSpec;
 }
 
 export interface SimContext {

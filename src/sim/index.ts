@@ -16,6 +16,15 @@ export { FaultInjector, type FaultOptions, type FaultRule, parseFaults } from ".
 export { FileStorage } from "./fileStorage.js";
 export { googleError } from "./gar/googleShapes.js";
 export { githubError, githubRateLimitHeaders } from "./ghcr/githubShapes.js";
+export {
+  HOSTILE_KINDS,
+  type HostileKind,
+  HostileMode,
+  type HostileOptions,
+  type HostileSpec,
+  parseHostile,
+  type SeenRequest,
+} from "./hostile.js";
 export { linkHeaderPage, type OciPage, ociPage, pageNumberPage, pageTokenPage } from "./pagination.js";
 export { type RegistryServer, type RegistryServerOptions, startRegistryServer } from "./server.js";
 export { MemoryStorage, type RegistryStorage, type StoredManifest, type UploadState } from "./storage.js";

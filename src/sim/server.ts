@@ -1,9 +1,11 @@
 import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { createRegistryApp, type RegistryAppOptions } from "./app.js";
 import type { TokenServer } from "./auth/tokenServer.js";
 import type { FaultInjector } from "./faults.js";
+import type { HostileMode } from "./hostile.js";
 import type { RegistryStorage } from "./storage.js";
 
 /** Options of {@link startRegistryServer}: address, port, storage, auth, faults, provider fakes. */
@@ -12,6 +14,8 @@ export interface RegistryServerOptions extends RegistryAppOptions {
   host?: string;
   /** Port (default 0: a free one). */
   port?: number;
+  /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 /** A running embedded registry. */
@@ -26,14 +30,17 @@ export interface RegistryServer {
   tokenServer: TokenServer | undefined;
   /** The fault injector, when faults are configured. */
   faults: FaultInjector | undefined;
+  /** Hostile mode, when configured: its `seen` log shows which requests carried credentials. */
+  hostile: HostileMode | undefined;
   /** Stops the server and closes its connections. */
   close(): Promise<void>;
 }
 
 /** Starts the embedded registry on a real socket, for the CLI, tests and clients like skopeo. */
 export async function startRegistryServer(options: RegistryServerOptions = {}): Promise<RegistryServer> {
-  const { app, sim, tokenServer, faults } = createRegistryApp(options);
-  const server: Server = createServer(getRequestListener(app.fetch));
+  const { app, sim, tokenServer, faults, hostile } = createRegistryApp(options);
+  const listener = getRequestListener(app.fetch);
+  const server: Server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   const address = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -45,12 +52,13 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const { port } = server.address() as AddressInfo;
   const hostPart = address.includes(":") ? `[${address}]` : address;
   return {
-    url: `http://${hostPart}:${port}`,
+    url: `${options.tls ? "https" : "http"}://${hostPart}:${port}`,
     host: `${hostPart}:${port}`,
     port,
     storage: sim.storage,
     tokenServer,
     faults,
+    hostile,
     close: () =>
       new Promise<void>((resolve) => {
         // Keep-alive sockets would otherwise hold close() open until they time out.

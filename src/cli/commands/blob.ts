@@ -5,7 +5,7 @@ import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import type { Digest } from "../../core/digest.js";
-import { UsageError } from "../../core/errors.js";
+import { ProtocolError, UsageError } from "../../core/errors.js";
 import type { Reference } from "../../core/reference.js";
 import {
   type CliIo,
@@ -48,7 +48,16 @@ export function registerBlob(program: Command, io: CliIo): void {
           );
       }
       await withRepository(globals, ref, async (repo) => {
-        const fetched = await repo.blobs.fetch(ref.digest);
+        // The size first, so a body without Content-Length that never ends is cut at it instead
+        // of filling the disk; a registry whose HEAD has no length is read as before.
+        const size = await repo.blobs.head(ref.digest).then(
+          (d) => d.size,
+          (error: unknown) => {
+            if (error instanceof ProtocolError) return undefined;
+            throw error;
+          },
+        );
+        const fetched = await repo.blobs.fetch(ref.digest, size === undefined ? {} : { size });
         if (!options.output) {
           await pipeline(fetched.stream, io.stdout, { end: false });
           return;

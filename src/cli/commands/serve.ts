@@ -13,6 +13,7 @@ interface ServeOptions {
   providers?: string;
   faults?: string;
   faultSeed: number;
+  hostile?: string;
   pullLimit?: { anonymous: number; authenticated: number };
   webhook?: string[];
   webhookSecretFile?: string;
@@ -55,6 +56,7 @@ export function registerServe(program: Command, io: CliIo): void {
       "sign those deliveries with X-Hub-Signature-256 using this secret",
     )
     .option("--fault-seed <n>", "seed for probabilistic faults", (v) => Number.parseInt(v, 10), 1)
+    .option("--hostile <kinds>", "behave like a hostile registry: comma-separated kinds (see the README)")
     .action(async (options: ServeOptions, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       // A provider fake may bring its own auth (Docker Hub: tokens, anonymous pulls allowed).
@@ -97,6 +99,7 @@ export function registerServe(program: Command, io: CliIo): void {
         users,
         ...(faults ? { faults } : {}),
         ...(options.storage ? { storage: new FileStorage(options.storage) } : {}),
+        ...(options.hostile ? { hostile: options.hostile } : {}),
         providers,
       });
       const endpoints: Record<string, string> = { registry: server.url };
