@@ -260,6 +260,19 @@ describe("a hostile registry: bodies that never end", () => {
     }
     // Two copies, each a few retries of 0.3 s: far below the 2 × 1.5 s × manifest size a trickle would take.
     expect(Date.now() - started).toBeLessThan(30_000);
+    // A blob read: each reconnect gets a byte before stalling, which is not progress enough to
+    // earn another resume (it once was: the download reconnected forever, a byte at a time).
+    const layer = source.images[0]!.layers[0]!;
+    const before = source.server.hostile!.seen.length;
+    const fetched = await registry.repository(source.server.host, "evil/app").blobs.fetch(layer.digest, {
+      size: layer.size,
+    });
+    const drained = (async () => {
+      for await (const _ of fetched.stream);
+    })();
+    expect(failure(await drained.catch((e: unknown) => e)).name).toBe("TimeoutError");
+    const gets = source.server.hostile!.seen.slice(before).filter((r) => r.path.endsWith(layer.digest));
+    expect(gets.length).toBe(4); // the first read and 3 resumes
   });
 });
 

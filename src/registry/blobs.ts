@@ -26,7 +26,7 @@ export interface FetchBlobOptions {
   size?: number;
   /** A byte range; ranged reads are size-checked but cannot be digest-checked. */
   range?: BlobRange;
-  /** Times in a row a download cut mid-body is resumed with `Range` without progress (default 3). */
+  /** Times in a row a download cut mid-body is resumed with `Range` without progress (64 KiB; default 3). */
   maxResumes?: number;
   /**
    * `false` returns the body unverified, for consumers that verify themselves
@@ -209,6 +209,12 @@ function optionalLength(value: string | undefined): number | undefined {
 function noop(): void {}
 
 const DEFAULT_MAX_RESUMES = 3;
+/**
+ * Progress that earns a break its resume budget back. Less is a stall: a
+ * slow-loris registry sending a byte per connection would otherwise be
+ * resumed forever, each attempt "making progress".
+ */
+const MIN_PROGRESS_BYTES = 64 * 1024;
 
 interface Resuming {
   /** Opens the content again at this many bytes from where the first body started. */
@@ -224,17 +230,17 @@ interface Resuming {
  * the hot path); when the connection breaks mid-body, or a body of known length
  * ends short, reopens at the offset reached, so a flaky source costs a request,
  * not the whole transfer, and the sink never sees the fault. Only breaks
- * without progress count against `maxResumes`: a source that keeps moving is
- * followed to the end. The digest is checked by whoever reads the sink, over
+ * without progress (64 KiB) count against `maxResumes`: a source that keeps
+ * moving is followed to the end. The digest is checked by whoever reads the sink, over
  * everything fed. Returns a reader of the bytes delivered so far.
  */
 function feedResuming(first: Readable, sink: Transform, resuming: Resuming): () => number {
   let offset = 0;
   let resumes = 0;
-  let progressAt = -1;
+  let progressAt = 0;
   const retry = (source: Readable, error: Error) => {
     source.unpipe(sink);
-    if (offset > progressAt) resumes = 0;
+    if (offset - progressAt >= MIN_PROGRESS_BYTES) resumes = 0;
     progressAt = offset;
     const resumable = isRegkitError(error) && error.category === "network" && error.retryable;
     if (!resumable || resumes++ >= resuming.maxResumes || sink.destroyed) {
