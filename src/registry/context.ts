@@ -115,18 +115,20 @@ export class RegistryContext {
    * Resolves an upload `Location`, which may name another host: registries
    * backed by object storage hand out upload URLs there. It is followed as
    * go-containerregistry follows it, without credentials (`call` sends
-   * requests to other origins anonymously), and never from HTTPS down to
-   * plain HTTP unless that host may use it.
+   * requests to other origins anonymously), and over plain HTTP only to a
+   * host that may use it (loopback, or named insecure).
    */
   uploadUrl(location: string, relativeTo: URL): URL {
     const url = this.#registryUrl(location, relativeTo, "upload Location");
+    // Plain HTTP elsewhere only where the user allows it anyway (loopback, --insecure-registry).
     if (
       url.origin !== relativeTo.origin &&
-      relativeTo.protocol === "https:" &&
       url.protocol === "http:" &&
       !this.#policy.allowsPlainHttp(url.host)
     ) {
-      throw new ProtocolError(`${this.registry}: upload Location downgrades to plain HTTP (${url.origin})`);
+      throw new ProtocolError(
+        `${this.registry}: upload Location on another host over plain HTTP (${url.origin})`,
+      );
     }
     return url;
   }

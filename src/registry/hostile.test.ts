@@ -174,7 +174,10 @@ describe("a hostile registry", () => {
       send: () => Promise.reject(new Error("no requests here")),
     });
     const base = new URL("https://registry.example/v2/");
-    expect(() => ctx.uploadUrl("http://uploads.example/1", base)).toThrow(/downgrades to plain HTTP/);
+    expect(() => ctx.uploadUrl("http://uploads.example/1", base)).toThrow(/over plain HTTP/);
+    expect(() => ctx.uploadUrl("http://uploads.example/1", new URL("http://127.0.0.1:5000/v2/"))).toThrow(
+      /over plain HTTP/,
+    );
     expect(ctx.uploadUrl("https://uploads.example/1", base).host).toBe("uploads.example");
     expect(ctx.uploadUrl("http://127.0.0.1:9/1", base).host).toBe("127.0.0.1:9");
   });
