@@ -10,19 +10,21 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { basic, staticCredentials } from "../src/auth/credentials.js";
 import { copy } from "../src/copy/copy.js";
 import { digestOf } from "../src/core/digest.js";
 import { exitCodeFor, isRegkitError, type RegkitError } from "../src/core/errors.js";
-import { MediaType } from "../src/core/mediaTypes.js";
 import { Registry, type RegistryOptions } from "../src/registry/registry.js";
 import { Users } from "../src/sim/auth/users.js";
+import { GZIP_BOMB_REFERENCE, imageWithLayer } from "../src/sim/gzipBomb.js";
 import type { HostileKind, HostileOptions } from "../src/sim/hostile.js";
 import { type GeneratedBlob, type GeneratedImage, generateImage, generateIndex } from "../src/sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
 import { MemoryStorage } from "../src/sim/storage.js";
+import { OciArchiveStore } from "../src/store/ociArchiveStore.js";
 import { OciLayoutStore } from "../src/store/ociLayoutStore.js";
 import { RemoteStore } from "../src/store/remoteStore.js";
 import { makeServerTls } from "./support/pki.js";
@@ -145,7 +147,7 @@ function regkit(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-/** Copies the hostile source's `v1` to the distribution registry and to a layout; both must fail alike. */
+/** Copies the hostile source's `v1` to the distribution registry, a layout and an OCI archive; all must fail alike. */
 async function copyFailsCleanly(
   source: { server: RegistryServer; root: GeneratedBlob; images: GeneratedImage[] },
   reference: string,
@@ -160,6 +162,13 @@ async function copyFailsCleanly(
   const dir = join(work, `layout-${randomBytes(3).toString("hex")}`);
   errors.push(failure(await copy(from, reference, new OciLayoutStore(dir), "v1").catch((e: unknown) => e)));
   await layoutIsClean(dir);
+  // An archive appears under its name only when complete: nothing at all, no temporary file beside it.
+  const archiveDir = await mkdtemp(join(work, "archive-"));
+  const archive = join(archiveDir, "image.oci.tar");
+  errors.push(
+    failure(await copy(from, reference, new OciArchiveStore(archive), "v1").catch((e: unknown) => e)),
+  );
+  expect(await readdir(archiveDir)).toEqual([]);
   return errors;
 }
 
@@ -476,81 +485,58 @@ describe("regkit serve --hostile", () => {
 });
 
 describe("decompression bombs", () => {
-  /** A gzip stream of `members` identical members of 16 MiB of zeros each: megabytes that gunzip to gigabytes. */
-  function gzipBomb(members: number): Buffer {
-    const member = gzipSync(Buffer.alloc(16 * 1024 * 1024), { level: 9 });
-    return Buffer.concat(Array.from({ length: members }, () => member));
-  }
-
-  async function imageWithLayer(layer: Buffer): Promise<GeneratedImage> {
-    const config = Buffer.from(
-      JSON.stringify({
-        architecture: "amd64",
-        os: "linux",
-        rootfs: { type: "layers", diff_ids: [digestOf("x")] },
-      }),
-    );
-    const blobOf = (mediaType: string, bytes: Buffer): GeneratedBlob => ({
-      mediaType,
-      digest: digestOf(bytes),
-      size: bytes.byteLength,
-      bytes,
-    });
-    const configBlob = blobOf(MediaType.OciConfig, config);
-    const layerBlob = blobOf(MediaType.OciLayerGzip, layer);
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: MediaType.OciManifest,
-        config: { mediaType: configBlob.mediaType, digest: configBlob.digest, size: configBlob.size },
-        layers: [{ mediaType: layerBlob.mediaType, digest: layerBlob.digest, size: layerBlob.size }],
-      }),
-    );
-    return {
-      config: configBlob,
-      layers: [layerBlob],
-      manifest: blobOf(MediaType.OciManifest, manifest),
-      platform: { os: "linux", architecture: "amd64" },
-    } as GeneratedImage;
-  }
-
   it("a layer that gunzips to 2 GiB moves as its compressed bytes; an invalid gzip layer copies too", async () => {
-    const bomb = gzipBomb(128);
-    expect(bomb.byteLength).toBeLessThan(4 * 1024 * 1024);
-    const junk = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), randomBytes(50_000)]);
-    for (const layer of [bomb, junk]) {
-      const image = await imageWithLayer(layer);
-      const server = await serve({});
-      await push(client(), server.host, "evil/bomb", image);
-      await client()
-        .repository(server.host, "evil/bomb")
-        .manifests.put("v1", image.manifest.bytes, image.manifest.mediaType);
-      const rssBefore = process.memoryUsage().rss;
+    const junk = imageWithLayer(Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), randomBytes(50_000)]));
+    const bombServer = await serve({ hostile: ["gzip-bomb"] });
+    const junkServer = await serve({});
+    const seeding = client().repository(junkServer.host, GZIP_BOMB_REFERENCE.repository);
+    for (const blob of [junk.config, junk.layer])
+      await seeding.uploads.upload(blob.bytes, { digest: blob.digest });
+    await seeding.manifests.put(GZIP_BOMB_REFERENCE.tag, junk.manifest.bytes, junk.manifest.mediaType);
+    for (const server of [bombServer, junkServer]) {
       const registry = client();
+      const source = registry.repository(server.host, GZIP_BOMB_REFERENCE.repository);
+      const manifest = await source.manifests.get(GZIP_BOMB_REFERENCE.tag);
+      if (manifest.kind !== "image") throw new Error("expected an image");
+      const layer = manifest.manifest.layers[0]!;
+      if (server === bombServer) {
+        expect(layer.size).toBeLessThan(4 * 1024 * 1024);
+        // It is a real bomb: the first 256 MiB of what it inflates to (of 2 GiB), from a 2 MiB layer.
+        const gunzip = createGunzip();
+        let inflated = 0;
+        const response = await fetch(`${server.url}/v2/hostile/bomb/blobs/${layer.digest}`);
+        Readable.fromWeb(response.body as never).pipe(gunzip);
+        for await (const chunk of gunzip) {
+          inflated += (chunk as Buffer).byteLength;
+          if (inflated >= 256 * 1024 * 1024) break;
+        }
+        expect(inflated).toBeGreaterThanOrEqual(256 * 1024 * 1024);
+      }
+      const rssBefore = process.memoryUsage().rss;
       const repository = unique("bomb");
       const toRegistry = await copy(
-        new RemoteStore(registry.repository(server.host, "evil/bomb")),
-        "v1",
+        new RemoteStore(source),
+        GZIP_BOMB_REFERENCE.tag,
         new RemoteStore(registry.repository(distribution(), repository)),
         "v1",
       );
       const dir = join(work, `bomb-${randomBytes(3).toString("hex")}`);
       const toLayout = await copy(
-        new RemoteStore(registry.repository(server.host, "evil/bomb")),
-        "v1",
+        new RemoteStore(source),
+        GZIP_BOMB_REFERENCE.tag,
         new OciLayoutStore(dir),
         "v1",
       );
       // Exactly the compressed bytes moved (layer and config), and memory did not grow by the inflated size.
-      const moved = layer.byteLength + image.config.size;
+      const moved = layer.size + manifest.manifest.config.size;
       expect(toRegistry.bytes).toBe(moved);
       expect(toLayout.bytes).toBe(moved);
       expect(process.memoryUsage().rss - rssBefore).toBeLessThan(512 * 1024 * 1024);
-      expect(
-        (await readFile(join(dir, "blobs", "sha256", image.layers[0]!.digest.slice(7)))).equals(layer),
-      ).toBe(true);
-      const head = await registry.repository(distribution(), repository).blobs.head(image.layers[0]!.digest);
-      expect(head.size).toBe(layer.byteLength);
+      const written = await readFile(join(dir, "blobs", "sha256", layer.digest.slice(7)));
+      expect(written.byteLength).toBe(layer.size);
+      expect(digestOf(written)).toBe(layer.digest);
+      const head = await registry.repository(distribution(), repository).blobs.head(layer.digest);
+      expect(head.size).toBe(layer.size);
     }
   });
 });

@@ -91,7 +91,9 @@ export async function copy(
     if (destination.finish) await side("destination", "finish", () => destination.finish!(descriptor, tag));
     return { descriptor, manifests: run.manifests, blobs: run.counts, bytes: run.bytes };
   } catch (error) {
-    // Nothing half-written stays behind: archives drop their temporary file.
+    // Nothing half-written stays behind: transfers still running finish or clean up first (a
+    // layout's temporary file would otherwise outlive the error), then archives drop theirs.
+    await run.settle();
     await destination.abort?.().catch(() => undefined);
     throw error;
   }
@@ -113,6 +115,8 @@ class CopyRun {
   readonly #blobs = new Map<string, Promise<void>>();
   readonly #nodes = new Map<string, Promise<Descriptor>>();
   readonly #limit: Semaphore;
+  /** Set once the copy has failed: nothing new starts. */
+  #failed = false;
 
   constructor(
     readonly source: Store,
@@ -120,6 +124,23 @@ class CopyRun {
     readonly options: CopyOptions,
   ) {
     this.#limit = new Semaphore(options.concurrency ?? DEFAULT_CONCURRENCY);
+  }
+
+  /**
+   * After a failure: starts nothing more and waits until every transfer and
+   * manifest already under way has ended, including ones started meanwhile.
+   */
+  async settle(): Promise<void> {
+    this.#failed = true;
+    let seen = -1;
+    while (seen !== this.#blobs.size + this.#nodes.size) {
+      seen = this.#blobs.size + this.#nodes.size;
+      await Promise.allSettled([...this.#blobs.values(), ...this.#nodes.values()]);
+    }
+  }
+
+  #stopIfFailed(): void {
+    if (this.#failed) throw new RegkitError("copy already failed", { code: "ABORTED", category: "network" });
   }
 
   /** Copies a manifest and everything below it; `root` marks the one the tag goes on. */
@@ -163,6 +184,7 @@ class CopyRun {
       digest: descriptor.digest,
       size: descriptor.size,
     };
+    this.#stopIfFailed();
     await side("destination", `manifest ${descriptor.digest}`, () =>
       this.destination.pushManifest(exact, bytes, tag),
     );
@@ -215,6 +237,7 @@ class CopyRun {
   }
 
   async #transfer(blob: Descriptor): Promise<void> {
+    this.#stopIfFailed();
     const progress = this.options.onProgress;
     if (await side("destination", `blob ${blob.digest}`, () => this.destination.exists(blob))) {
       this.counts.skipped++;

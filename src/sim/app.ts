@@ -52,7 +52,7 @@ export function createRegistryApp(given: RegistryAppOptions = {}): {
         : undefined;
   if (faults) app.use(faults.middleware());
   // Outside auth, so it sees (and can rewrite) challenges; inside faults, which model the network.
-  const hostile = options.hostile !== undefined ? new HostileMode(options.hostile) : undefined;
+  const hostile = options.hostile !== undefined ? new HostileMode(options.hostile, sim.storage) : undefined;
   if (hostile) app.use(hostile.middleware());
   tokenServer?.mount(app);
   app.use("/v2/*", async (c, next) => {

@@ -124,6 +124,15 @@ describe("hostile mode", () => {
     );
   });
 
+  it("holds a gzip bomb under hostile/bomb:v1", async () => {
+    const { app } = createRegistryApp({ hostile: ["gzip-bomb"] });
+    const response = await app.request(`${BASE}/v2/hostile/bomb/manifests/v1`);
+    expect(response.status).toBe(200);
+    const image = (await response.json()) as { layers: Array<{ size: number }> };
+    expect(image.layers[0]!.size).toBeGreaterThan(128 * 1024);
+    expect(image.layers[0]!.size).toBeLessThan(4 * 1024 * 1024);
+  });
+
   it("links tag pages back to themselves under a new URL each time", async () => {
     const { app } = await seeded(["looping-link"]);
     const first = await app.request(`${BASE}/v2/a/b/tags/list?n=10`);

@@ -2,6 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import { digestOf, isDigest } from "../core/digest.js";
 import { UsageError } from "../core/errors.js";
 import { MAX_MANIFEST_BYTES } from "../core/limits.js";
+import { storeGzipBomb } from "./gzipBomb.js";
+import type { RegistryStorage } from "./storage.js";
 
 /**
  * Hostile mode of the embedded registry: what a compromised or broken
@@ -37,6 +39,8 @@ export const HOSTILE_KINDS = [
   "looping-link",
   /** Digests with path characters: in manifests (by tag), upload `Location`s and `Link`s. */
   "path-digests",
+  /** The registry holds `hostile/bomb:v1`, whose one layer is 2 MiB of gzip that inflates to 2 GiB. */
+  "gzip-bomb",
 ] as const;
 
 export type HostileKind = (typeof HOSTILE_KINDS)[number];
@@ -121,10 +125,14 @@ export class HostileMode {
   readonly #foreignOrigin: string | undefined;
   readonly #interval: number;
   #loop = 0;
+  readonly #ready: Promise<void> | undefined;
 
-  constructor(spec: HostileSpec) {
+  constructor(spec: HostileSpec, storage?: RegistryStorage) {
     const options = hostileOptions(spec);
     this.kinds = new Set(options.kinds);
+    this.#ready = this.kinds.has("gzip-bomb") && storage ? storeGzipBomb(storage) : undefined;
+    // Awaited by every request; this only keeps a failure from being an unhandled rejection first.
+    this.#ready?.catch(() => undefined);
     this.#foreignOrigin = options.foreignOrigin?.replace(/\/+$/, "");
     this.#interval = options.slowLorisIntervalMs ?? 2000;
   }
@@ -135,6 +143,7 @@ export class HostileMode {
 
   middleware(): MiddlewareHandler {
     return async (c, next) => {
+      await this.#ready;
       const url = new URL(c.req.url);
       this.seen.push({
         method: c.req.method,
