@@ -12,6 +12,7 @@ import { Registry } from "../src/registry/registry.js";
 import { generateImage } from "../src/sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
 import { MemoryStore } from "../src/store/memoryStore.js";
+import { OciLayoutStore } from "../src/store/ociLayoutStore.js";
 import { RemoteStore } from "../src/store/remoteStore.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
@@ -73,6 +74,38 @@ describe("copies that fail", () => {
     expect((error as Error).message).toMatch(/^copy failed at the source .*digest mismatch/);
     expect(await registry.repository(server.host, "fail/corrupt").manifests.exists("v1")).toBe(false);
     expect(await registry.repository(server.host, "fail/corrupt").blobs.exists(bad)).toBe(false);
+  });
+
+  it("a failed copy into a layout returns only once the blobs under way are done: no temporary file outlives it", async () => {
+    const { image, memory } = await sourceWith("settle", 4);
+    const broken = image.layers[0]!.digest;
+    class SlowSource extends FlakySource {
+      override async fetchBlob(descriptor: Descriptor, offset = 0): Promise<Readable> {
+        if (descriptor.digest === broken) throw new Error("source went away");
+        const whole = await memory.fetchBlob(descriptor, offset);
+        // Half now, the rest a while after the broken blob has failed the copy.
+        return Readable.from(
+          (async function* () {
+            const chunks: Buffer[] = [];
+            for await (const chunk of whole) chunks.push(chunk as Buffer);
+            const bytes = Buffer.concat(chunks);
+            yield bytes.subarray(0, bytes.length >> 1);
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            yield bytes.subarray(bytes.length >> 1);
+          })(),
+        );
+      }
+    }
+    const layout = join(dir, "settle");
+    const error = await copy(
+      new SlowSource(memory, () => undefined),
+      "v1",
+      new OciLayoutStore(layout),
+      "v1",
+    ).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^copy failed at the source .*source went away/);
+    const files = await readdir(layout, { recursive: true });
+    expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
   it("an interrupted copy, run again, moves only what is missing", async () => {
