@@ -99,6 +99,12 @@ export {
 export { SecretString } from "./core/secret.js";
 // The OCI Distribution client.
 export type { BlobRange, BlobStore, FetchBlobOptions, FetchedBlob } from "./registry/blobs.js";
+export type { ManifestCacheOptions } from "./registry/manifestCache.js";
+export {
+  DiskManifestCache,
+  type DiskManifestCacheOptions,
+  ManifestCacheDirectoryError,
+} from "./registry/manifestDiskCache.js";
 export type {
   FetchedManifest,
   ManifestRequestOptions,

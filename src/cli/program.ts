@@ -35,6 +35,11 @@ export function buildProgram(io: CliIo): Command {
     )
     .option("--record <file>", "record every HTTP exchange into a HAR 1.2 cassette (secrets redacted)")
     .option("--replay <file>", "answer every HTTP exchange from a cassette, without network")
+    .option(
+      "--cache-dir <dir>",
+      "keep verified manifests in DIR across commands (default $REGKIT_CACHE_DIR, else $XDG_CACHE_HOME/regkit)",
+    )
+    .option("--no-cache", "no manifest cache on disk")
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({

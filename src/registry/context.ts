@@ -4,6 +4,7 @@ import { discard, headerValue, readErrorBody } from "../transport/response.js";
 import type { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, HttpMethod, HttpRequest, HttpResponse, RequestBody } from "../transport/types.js";
 import { ManifestCache } from "./manifestCache.js";
+import type { DiskManifestCache } from "./manifestDiskCache.js";
 import { imageAttributes, Telemetry } from "./telemetry.js";
 
 export interface CallOptions {
@@ -37,6 +38,8 @@ export class RegistryContext {
   readonly uploadChunkSize: number | undefined;
   /** Verified manifests of this registry by repository and digest. */
   readonly manifestCache: ManifestCache;
+  /** Verified manifests on disk, shared by every registry of a client and across processes. */
+  readonly diskCache: DiskManifestCache | undefined;
   readonly #policy: EndpointPolicy;
   #base: Promise<URL> | undefined;
 
@@ -48,6 +51,7 @@ export class RegistryContext {
     provider?: string;
     telemetry?: Telemetry;
     manifestCache?: ManifestCache;
+    diskCache?: DiskManifestCache;
     /** A base URL fixed by configuration (no scheme probing). */
     baseUrl?: URL;
     uploadChunkSize?: number;
@@ -60,6 +64,7 @@ export class RegistryContext {
     this.#policy = options.policy;
     this.telemetry = options.telemetry ?? new Telemetry();
     this.manifestCache = options.manifestCache ?? new ManifestCache();
+    this.diskCache = options.diskCache;
     // Validate the host now, so a bad one fails before any request.
     options.policy.baseUrl(options.endpoint);
     if (options.baseUrl) this.#base = Promise.resolve(options.baseUrl);

@@ -1,6 +1,9 @@
 export type { BlobRange, FetchBlobOptions, FetchedBlob } from "./blobs.js";
 export { BlobStore } from "./blobs.js";
 export { parseRetryAfter, RegistryContext, repositoryScope } from "./context.js";
+export type { ManifestCacheOptions } from "./manifestCache.js";
+export type { DiskManifestCacheOptions } from "./manifestDiskCache.js";
+export { DiskManifestCache, ManifestCacheDirectoryError } from "./manifestDiskCache.js";
 export type { FetchedManifest, ManifestRequestOptions, PushedManifest } from "./manifests.js";
 export { ManifestStore } from "./manifests.js";
 export type { Page, PagedIterable } from "./pagination.js";

@@ -35,6 +35,8 @@ export interface Distribution {
   caPem?: string;
   /** Requests served so far (with `accessLog: true`). */
   requests(): number;
+  /** The last 10 000 access-log lines (with `accessLog: true`), e.g. to count one kind of request. */
+  accessLog(): string[];
   /** The registry's process, e.g. to read the CPU time it spent (benchmarks). */
   pid: number | undefined;
   stop(): Promise<void>;
@@ -167,10 +169,16 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
     // The access log (combined log format, one line per request, user agent included) goes to stdout.
     let served = 0;
     let partial = "";
+    const logged: string[] = [];
     child.stdout?.on("data", (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split("\n");
       partial = lines.pop() ?? "";
-      for (const line of lines) if (!line.includes(PROBE_AGENT)) served++;
+      for (const line of lines) {
+        if (line.includes(PROBE_AGENT)) continue;
+        served++;
+        logged.push(line);
+        if (logged.length > 10_000) logged.shift();
+      }
     });
     let log = "";
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -192,6 +200,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
       storageDir,
       ...(mode.caPem ? { caPem: mode.caPem } : {}),
       requests: () => served,
+      accessLog: () => [...logged],
       pid: child.pid,
       stop: async () => {
         if (child.exitCode === null) {
