@@ -8,6 +8,7 @@ import {
   ProtocolError,
   SizeMismatchError,
 } from "../core/errors.js";
+import { STREAM_BUFFER_BYTES } from "../core/limits.js";
 import type { Descriptor } from "../core/manifest.js";
 import { discard, headerValue } from "../transport/response.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
@@ -133,7 +134,7 @@ export class BlobStore {
             `get blob ${this.#repository}@${digest}: range response has an unexpected length`,
           );
         }
-        const resumed = new PassThrough({ highWaterMark: 1 << 20 });
+        const resumed = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
         feedResuming(response.body, resumed, {
           reopen: (delivered) => this.#resumeAt(digest, range.start + delivered, range.end, options.signal),
           maxResumes: options.maxResumes ?? DEFAULT_MAX_RESUMES,
@@ -153,7 +154,7 @@ export class BlobStore {
       // never reaches whoever the bytes are streamed to.
       const sink =
         options.verify === false
-          ? new PassThrough({ highWaterMark: 1 << 20 })
+          ? new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES })
           : new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
       const delivered = feedResuming(response.body, sink, {
         reopen: (offset) => this.#resumeAt(digest, offset, undefined, options.signal),
