@@ -31,6 +31,8 @@ export interface AuthOptions {
 interface OriginState {
   /** The last challenge seen: tells us how to authenticate up front next time. */
   challenge?: Challenge;
+  /** The challenge was configured in advance, not seen: if its token cannot be had, ask the registry. */
+  presumed?: boolean;
   credential?: Promise<ResolvedCredential | undefined>;
 }
 
@@ -51,7 +53,7 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
     let state = origins.get(origin);
     if (!state) {
       const known = options.challenges?.[origin];
-      state = known ? { challenge: known } : {};
+      state = known ? { challenge: known, presumed: true } : {};
       origins.set(origin, state);
     }
     return state;
@@ -129,7 +131,19 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
         const origin = request.url.origin;
         const state = stateOf(origin);
         let scopes = mergeScopes(request.scopes ?? []);
-        const first = await authorization(request, state, scopes);
+        const presumed = state.presumed ? state.challenge : undefined;
+        let first: Awaited<ReturnType<typeof authorization>>;
+        try {
+          first = await authorization(request, state, scopes);
+        } catch (error) {
+          if (!presumed) throw error;
+          // The token service set up in advance gave no token: the registry's own challenge decides.
+          if (state.challenge === presumed) {
+            state.challenge = undefined;
+            state.presumed = false;
+          }
+          first = undefined;
+        }
         const response = await next(withAuthorization(request, first?.header));
         if (response.status !== 401) return response;
 
@@ -148,6 +162,7 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
         if (first?.header && challenge.scheme === "basic") return response; // our Basic credentials were refused
         if (first?.token) cache.invalidate(origin, state.challenge?.params.service, first.token);
         state.challenge = challenge;
+        state.presumed = false;
         let retry: Awaited<ReturnType<typeof authorization>>;
         try {
           if (challenge.scheme === "basic") {
