@@ -202,7 +202,7 @@ export class AuthenticationError extends RegkitError {
 export class CredentialsRejectedError extends AuthenticationError {
   readonly source: string;
   constructor(registry: string, source: string, options: RegkitErrorOptions = {}) {
-    super(`${registry} rejected the user name or password (credentials from ${source})`, {
+    super(`${registry} rejected the credentials from ${source} (wrong user name, password or token)`, {
       status: 401,
       ...options,
       registry,
