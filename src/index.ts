@@ -47,6 +47,7 @@ export {
   AuthorizationError,
   CircuitOpenError,
   ConfigurationError,
+  CredentialsRejectedError,
   DigestMismatchError,
   type ErrorCategory,
   exitCodeFor,
@@ -60,10 +61,12 @@ export {
   PlatformNotFoundError,
   ProtocolError,
   RateLimitError,
+  RefusedError,
   RegkitError,
   ServerError,
   SizeLimitError,
   SizeMismatchError,
+  TagDeletionRefusedError,
   TimeoutError,
   UnsupportedError,
   UsageError,
@@ -115,6 +118,12 @@ export type { Page, PagedIterable } from "./registry/pagination.js";
 export type { Referrers, ReferrersOptions, ReferrersResult } from "./registry/referrers.js";
 export { type PingResult, Registry, type RegistryOptions } from "./registry/registry.js";
 export type { ListOptions, Repository } from "./registry/repository.js";
+export {
+  PlaceholderNotDeletedError,
+  type UntagOptions,
+  type UntagResult,
+  untag,
+} from "./registry/untag.js";
 export type {
   BlobSource,
   BlobUploader,

@@ -12,6 +12,7 @@ import { STREAM_BUFFER_BYTES } from "../core/limits.js";
 import type { Descriptor } from "../core/manifest.js";
 import { discard, headerValue } from "../transport/response.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
+import { sendDelete } from "./deleteRefusal.js";
 
 /** A byte range of a blob: from `start`, up to `end` inclusive when given. */
 export interface BlobRange {
@@ -189,14 +190,15 @@ export class BlobStore {
   /** Deletes a blob, where the registry allows it. */
   async delete(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.#ctx.operation("blob.delete", this.#repository, digest, async () => {
-      await this.#ctx.callAndDiscard({
-        method: "DELETE",
-        path: this.#path(digest),
-        expect: [200, 202, 204],
-        operation: `delete blob ${this.#repository}@${digest}`,
-        scopes: [repositoryScope(this.#repository, "delete")],
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      await sendDelete(
+        this.#ctx,
+        {
+          path: this.#path(digest),
+          operation: `delete blob ${this.#repository}@${digest}`,
+          signal: options.signal,
+        },
+        { repository: this.#repository, what: "blobs" },
+      );
     });
   }
 }

@@ -21,6 +21,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Send without credentials and answer no challenge (probes). */
+  anonymous?: boolean;
 }
 
 /**
@@ -147,6 +149,7 @@ export class RegistryContext {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.anonymous ? { anonymous: true } : {}),
     };
     const response = await this.send(request);
     if (options.expect.includes(response.status)) return response;
@@ -167,6 +170,7 @@ export class RegistryContext {
     const { errorFromResponse } = await import("../core/ociErrors.js");
     return errorFromResponse({
       operation: `${operation} on ${this.registry}`,
+      registry: this.registry,
       status: response.status,
       ...(body !== undefined ? { body } : {}),
       ...(this.provider ? { provider: this.provider } : {}),

@@ -14,5 +14,7 @@ export type { PingResult, RegistryOptions } from "./registry.js";
 export { Registry } from "./registry.js";
 export type { ListOptions } from "./repository.js";
 export { Repository } from "./repository.js";
+export type { UntagOptions, UntagResult } from "./untag.js";
+export { PLACEHOLDER_ANNOTATION, PlaceholderNotDeletedError, placeholderManifest, untag } from "./untag.js";
 export type { BlobSource, UploadOptions, UploadResult } from "./uploads.js";
 export { BlobUploader, rechunk, UploadSession } from "./uploads.js";

@@ -14,6 +14,7 @@ import { isValidTag } from "../core/reference.js";
 import { discard, headerValue, readBytes } from "../transport/response.js";
 import type { HttpResponse } from "../transport/types.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
+import { sendDelete } from "./deleteRefusal.js";
 
 /** A manifest's exact bytes and its descriptor. */
 export interface FetchedManifest {
@@ -234,14 +235,19 @@ export class ManifestStore {
   /** Deletes by digest (the manifest) or by tag (only the tag, where the registry allows it). */
   async delete(reference: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.#ctx.operation("manifest.delete", this.#repository, reference, async () => {
-      await this.#ctx.callAndDiscard({
-        method: "DELETE",
-        path: this.#path(reference),
-        expect: [200, 202, 204],
-        operation: `delete manifest ${named(this.#repository, reference)}`,
-        scopes: [repositoryScope(this.#repository, "delete")],
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      await sendDelete(
+        this.#ctx,
+        {
+          path: this.#path(reference),
+          operation: `delete manifest ${named(this.#repository, reference)}`,
+          signal: options.signal,
+        },
+        {
+          repository: this.#repository,
+          what: "manifests",
+          ...(isDigest(reference) ? {} : { tag: reference }),
+        },
+      );
       if (isDigest(reference)) {
         this.#ctx.manifestCache.delete(this.#repository, reference);
         this.#ctx.manifestCache.forgetTags(this.#repository, { digest: reference });

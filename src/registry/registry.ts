@@ -288,13 +288,21 @@ export class Registry {
     return new Repository(this.context(parsed.registry), parsed.repository);
   }
 
-  /** `GET /v2/`: is there a registry, and does it want credentials? */
-  async ping(registry: string, options: { signal?: AbortSignal } = {}): Promise<PingResult> {
+  /**
+   * `GET /v2/`: is there a registry, and does it want credentials? With
+   * `anonymous`, no credentials are sent and no challenge answered, so a 401
+   * says the registry asks for a login.
+   */
+  async ping(
+    registry: string,
+    options: { signal?: AbortSignal; anonymous?: boolean } = {},
+  ): Promise<PingResult> {
     const response = await this.context(registry).call({
       method: "GET",
       path: "/v2/",
       expect: [200, 401],
       operation: "ping",
+      ...(options.anonymous ? { anonymous: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     await discard(response);

@@ -24,6 +24,8 @@ export type DistributionOptions = (
 ) & {
   /** Count requests from the registry's access log (`requests()`), e.g. to compare clients. */
   accessLog?: boolean;
+  /** `storage.delete.enabled` (default true); false answers every DELETE with 405 UNSUPPORTED. */
+  deleteEnabled?: boolean;
 };
 
 export interface Distribution {
@@ -47,7 +49,13 @@ const START_TIMEOUT_MS = 20_000;
 /** Marks readiness probes so the access-log request count leaves them out. */
 const PROBE_AGENT = "regkit-test-readiness-probe";
 
-function config(port: number, storageDir: string, mode: ModeConfig, accessLog: boolean): string {
+function config(
+  port: number,
+  storageDir: string,
+  mode: ModeConfig,
+  accessLog: boolean,
+  deleteEnabled: boolean,
+): string {
   return [
     "version: 0.1",
     "log:",
@@ -58,7 +66,7 @@ function config(port: number, storageDir: string, mode: ModeConfig, accessLog: b
     "  filesystem:",
     `    rootdirectory: ${storageDir}`,
     "  delete:",
-    "    enabled: true",
+    `    enabled: ${deleteEnabled}`,
     "  maintenance:",
     "    uploadpurging:",
     "      enabled: false",
@@ -164,7 +172,10 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
     const port = await freePort();
     const url = `${mode.http.length > 0 ? "https" : "http"}://127.0.0.1:${port}`;
     const configPath = join(dir, "config.yml");
-    await writeFile(configPath, config(port, storageDir, mode, options.accessLog ?? false));
+    await writeFile(
+      configPath,
+      config(port, storageDir, mode, options.accessLog ?? false, options.deleteEnabled ?? true),
+    );
     const child = spawn(BINARY, ["serve", configPath], { stdio: ["ignore", "pipe", "pipe"] });
     // The access log (combined log format, one line per request, user agent included) goes to stdout.
     let served = 0;
