@@ -6,7 +6,7 @@ import { streamBody } from "./context.js";
 export type BodyResult = { bytes: number; overflow: boolean } | undefined;
 
 /** Unwritten bytes handed to the sink before the socket is paused (back-pressure). */
-const HIGH_WATER = 4 << 20;
+const HIGH_WATER = 1 << 20;
 
 /** Request bytes each Node request's body gave its route, for the request log. */
 const received = new WeakMap<object, number>();
