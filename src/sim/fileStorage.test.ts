@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -96,5 +96,20 @@ describe("FileStorage uploads", () => {
     expect((await readdir(join(root, "uploads"))).sort()).toEqual([busy.id]);
     expect(await storage.getUpload(idle.id)).toBeUndefined();
     expect((await storage.getUpload(busy.id))?.size).toBe(13);
+  });
+
+  it("honours a state file from before idle TTLs (fixed expiresAt) and treats an unreadable one as half-created", async () => {
+    const storage = new FileStorage(root);
+    const legacy = await storage.createUpload("a/b", 60_000);
+    const stateFile = join(root, "uploads", legacy.id, "state.json");
+    await writeFile(stateFile, JSON.stringify({ repository: "a/b", expiresAt: Date.now() + 60_000 }));
+    expect((await storage.getUpload(legacy.id))?.repository).toBe("a/b");
+    await writeFile(stateFile, JSON.stringify({ repository: "a/b", expiresAt: Date.now() - 1 }));
+    expect(await storage.getUpload(legacy.id)).toBeUndefined();
+    const broken = await storage.createUpload("a/b", 60_000);
+    await writeFile(join(root, "uploads", broken.id, "state.json"), "{not json");
+    expect(await storage.getUpload(broken.id)).toBeUndefined();
+    expect(await storage.expireUploads(60_000)).toEqual([]);
+    expect(await storage.expireUploads(-1)).toEqual([broken.id]);
   });
 });
