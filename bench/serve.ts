@@ -27,6 +27,7 @@ async function startRegkitServe(cli: string, storage: boolean): Promise<Running>
   const server = spawn(
     process.execPath,
     [cli, "--json", "serve", "--port", "0", ...(dir ? ["--storage", dir] : [])],
+    // Request log lines at -v would be the bench's output; warnings still show.
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   const endpoints = await new Promise<{ registry: string }>((resolve, reject) => {
@@ -68,9 +69,13 @@ export async function serveRows(options: {
   crane?: string;
   rounds: number;
   log: (line: string) => void;
+  /** Default: all three. */
+  servers?: Server[];
+  /** Default: crane (when given) and skopeo. */
+  pushers?: Pusher[];
 }): Promise<ServeRows> {
-  const servers: Server[] = ["distribution", "regkit serve", "regkit serve --storage"];
-  const pushers: Pusher[] = options.crane ? ["crane", "skopeo"] : ["skopeo"];
+  const servers = options.servers ?? (["distribution", "regkit serve", "regkit serve --storage"] as Server[]);
+  const pushers = options.pushers ?? ((options.crane ? ["crane", "skopeo"] : ["skopeo"]) as Pusher[]);
   const rows: ServeRows = {};
   for (let round = 0; round < options.rounds; round++) {
     options.log(`serve ingest: round ${round + 1}/${options.rounds}`);

@@ -19,3 +19,18 @@ export function parsePort(value: string): number {
   if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError("must be a port number 0-65535");
   return n;
 }
+
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * A duration in milliseconds: `500ms`, `10s`, `90m`, `1h`, `2d`, `1w` (the
+ * units `--older-than` takes, plus seconds and milliseconds), or a bare
+ * number of seconds.
+ */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError("expected a duration such as 500ms, 10s, 5m, 1h, 2d");
+  const ms = Number(match[1]) * DURATION_UNITS[(match[2] ?? "s") as keyof typeof DURATION_UNITS];
+  if (!Number.isSafeInteger(Math.round(ms))) throw new InvalidArgumentError("duration too long");
+  return Math.round(ms);
+}

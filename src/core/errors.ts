@@ -19,7 +19,9 @@ export type ErrorCategory =
   | "network"
   | "server"
   | "circuit-open"
-  | "unsupported";
+  | "unsupported"
+  /** Work stopped before it could finish (a server's shutdown grace ran out): exit code 1. */
+  | "interrupted";
 
 /** One entry of the OCI error envelope `{"errors":[{code,message,detail}]}`. */
 export interface OciErrorEntry {

@@ -2,9 +2,10 @@ import { Hono } from "hono";
 import { authGuard } from "./auth/guard.js";
 import { TokenServer } from "./auth/tokenServer.js";
 import { Users } from "./auth/users.js";
-import { ociError, type RegistryAppOptions, type SimContext } from "./context.js";
+import { type AuthMode, ociError, type RegistryAppOptions, type SimContext } from "./context.js";
 import { FaultInjector } from "./faults.js";
 import { HostileMode } from "./hostile.js";
+import { noteFailure } from "./requestLog.js";
 import { mountBlobs } from "./routes/blobs.js";
 import { mountListings } from "./routes/listing.js";
 import { mountManifests } from "./routes/manifests.js";
@@ -24,6 +25,8 @@ export function createRegistryApp(given: RegistryAppOptions = {}): {
   tokenServer: TokenServer | undefined;
   faults: FaultInjector | undefined;
   hostile: HostileMode | undefined;
+  /** The auth mode in effect (a provider fake may have changed the one asked for). */
+  auth: AuthMode;
 } {
   // A provider fake may need the registry to behave like its provider's (Docker Hub: token auth).
   const options = (given.providers ?? []).reduce(
@@ -69,6 +72,9 @@ export function createRegistryApp(given: RegistryAppOptions = {}): {
   mountBlobs(app, sim);
   mountManifests(app, sim);
   app.notFound((c) => ociError(c, 404, "NOT_FOUND", "no such endpoint"));
-  app.onError((_error, c) => ociError(c, 500, "UNKNOWN", "internal error"));
-  return { app, sim, tokenServer, faults, hostile };
+  app.onError((error, c) => {
+    noteFailure((c.env as { incoming?: object } | undefined)?.incoming, error);
+    return ociError(c, 500, "UNKNOWN", "internal error");
+  });
+  return { app, sim, tokenServer, faults, hostile, auth: mode };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -79,5 +79,37 @@ describe("FileStorage uploads", () => {
     for (const part of parts) await storage.appendUpload(upload.id, part);
     const digest = digestOf(Buffer.concat(parts), "sha512");
     expect(await storage.completeUpload(upload.id, digest)).toMatchObject({ ok: true });
+  });
+
+  it("expires uploads untouched for their TTL (appends keep them alive), half-created ones by the given TTL", async () => {
+    const storage = new FileStorage(root);
+    const idle = await storage.createUpload("a/b", 60_000);
+    const busy = await storage.createUpload("a/b", 60_000);
+    const old = new Date(Date.now() - 120_000);
+    for (const id of [idle.id, busy.id])
+      for (const file of ["data", "state.json"]) await utimes(join(root, "uploads", id, file), old, old);
+    await storage.appendUpload(busy.id, Buffer.from("still sending"));
+    const orphan = "0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f";
+    await mkdir(join(root, "uploads", orphan));
+    await utimes(join(root, "uploads", orphan), old, old);
+    expect((await storage.expireUploads(60_000)).sort()).toEqual([idle.id, orphan].sort());
+    expect((await readdir(join(root, "uploads"))).sort()).toEqual([busy.id]);
+    expect(await storage.getUpload(idle.id)).toBeUndefined();
+    expect((await storage.getUpload(busy.id))?.size).toBe(13);
+  });
+
+  it("honours a state file from before idle TTLs (fixed expiresAt) and treats an unreadable one as half-created", async () => {
+    const storage = new FileStorage(root);
+    const legacy = await storage.createUpload("a/b", 60_000);
+    const stateFile = join(root, "uploads", legacy.id, "state.json");
+    await writeFile(stateFile, JSON.stringify({ repository: "a/b", expiresAt: Date.now() + 60_000 }));
+    expect((await storage.getUpload(legacy.id))?.repository).toBe("a/b");
+    await writeFile(stateFile, JSON.stringify({ repository: "a/b", expiresAt: Date.now() - 1 }));
+    expect(await storage.getUpload(legacy.id)).toBeUndefined();
+    const broken = await storage.createUpload("a/b", 60_000);
+    await writeFile(join(root, "uploads", broken.id, "state.json"), "{not json");
+    expect(await storage.getUpload(broken.id)).toBeUndefined();
+    expect(await storage.expireUploads(60_000)).toEqual([]);
+    expect(await storage.expireUploads(-1)).toEqual([broken.id]);
   });
 });

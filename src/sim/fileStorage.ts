@@ -175,60 +175,90 @@ export class FileStorage implements RegistryStorage {
   async createUpload(repository: string, ttlMs: number): Promise<UploadState> {
     const state: UploadState = { id: randomUUID(), repository, size: 0, expiresAt: Date.now() + ttlMs };
     await this.#write(this.#upload(state.id, "data")!, "");
-    await this.#write(
-      this.#upload(state.id, "state.json")!,
-      JSON.stringify({ repository, expiresAt: state.expiresAt }),
-    );
+    await this.#write(this.#upload(state.id, "state.json")!, JSON.stringify({ repository, ttlMs }));
     return state;
   }
 
-  async getUpload(id: string): Promise<UploadState | undefined> {
+  /**
+   * An upload expires `ttlMs` after its data file was last written (appends
+   * move its mtime, so an upload receiving bytes stays alive); a state file
+   * from before `ttlMs` was recorded carries a fixed `expiresAt`.
+   */
+  async #uploadState(id: string, defaultTtlMs?: number): Promise<UploadState | undefined> {
     const statePath = this.#upload(id, "state.json");
     if (!statePath) return undefined;
     const text = await readFile(statePath, "utf8").catch(() => undefined);
-    if (!text) return undefined;
-    const { repository, expiresAt } = JSON.parse(text) as { repository: string; expiresAt: number };
-    if (expiresAt < Date.now()) {
+    const data = await stat(this.#upload(id, "data")!).catch(() => undefined);
+    const saved = parseUploadState(text);
+    if (!saved || !data) {
+      // Half-created (a crash between its two files): expires like any other once old enough.
+      if (defaultTtlMs === undefined) return undefined;
+      const dir = await stat(dirname(statePath)).catch(() => undefined);
+      return { id, repository: "", size: 0, expiresAt: (dir?.mtimeMs ?? 0) + defaultTtlMs };
+    }
+    const expiresAt = saved.ttlMs !== undefined ? data.mtimeMs + saved.ttlMs : (saved.expiresAt ?? 0);
+    return { id, repository: saved.repository, size: data.size, expiresAt };
+  }
+
+  async getUpload(id: string): Promise<UploadState | undefined> {
+    const state = await this.#uploadState(id);
+    if (!state) return undefined;
+    if (state.expiresAt < Date.now() && !this.#receiving.has(id)) {
       await this.deleteUpload(id);
       return undefined;
     }
-    const size = (await stat(this.#upload(id, "data")!)).size;
-    return { id, repository, size, expiresAt };
+    return state;
+  }
+
+  async expireUploads(ttlMs: number): Promise<string[]> {
+    const ids = await readdir(join(this.root, "uploads")).catch(() => [] as string[]);
+    const removed: string[] = [];
+    const now = Date.now();
+    for (const id of ids) {
+      if (this.#receiving.has(id)) continue;
+      const state = await this.#uploadState(id, ttlMs);
+      if (state && state.expiresAt < now) {
+        await this.deleteUpload(id);
+        removed.push(id);
+      }
+    }
+    return removed;
   }
 
   /**
-   * Appends through one handle per upload and hashes on the way, in the order
-   * the bytes reach the file (appends queue behind each other), so completing
-   * needs no second read. An upload that had bytes before this process saw it
-   * (a restart) is hashed from its file at completion instead.
+   * Appends through one handle per upload and hashes on the way, in call
+   * order, so completing needs no second read. Chunks that arrive while a
+   * write is running are written together by the next one (one `writev` for
+   * what a fast client sent meanwhile, instead of a write per socket read).
+   * An upload that had bytes before this process saw it (a restart) is
+   * hashed from its file at completion instead.
    */
-  async appendUpload(id: string, chunk: Buffer): Promise<void> {
+  appendUpload(id: string, chunk: Buffer): Promise<void> {
     const data = this.#upload(id, "data");
-    if (!data) return;
-    let receiving = this.#receiving.get(id);
-    if (!receiving) {
-      const entry: Receiving = { digester: new Digester("sha256"), bytes: 0, tail: Promise.resolve() };
-      entry.tail = Promise.all([open(data, "a"), stat(data)]).then(([handle, file]) => {
-        entry.handle = handle;
-        if (file.size > 0) entry.digester = undefined;
+    if (!data) return Promise.resolve();
+    let entry = this.#receiving.get(id);
+    if (!entry) {
+      const created: Receiving = {
+        digester: new Digester("sha256"),
+        bytes: 0,
+        queue: [],
+        tail: Promise.resolve(),
+      };
+      created.tail = Promise.all([open(data, "a"), stat(data)]).then(([handle, file]) => {
+        created.handle = handle;
+        if (file.size > 0) created.digester = undefined;
       });
-      this.#receiving.set(id, entry);
-      receiving = entry;
+      this.#receiving.set(id, created);
+      entry = created;
     }
-    const entry = receiving;
-    const write = entry.tail.then(async () => {
-      try {
-        for (let offset = 0; offset < chunk.byteLength; )
-          offset += (await entry.handle!.write(chunk, offset)).bytesWritten;
-        entry.digester?.update(chunk);
-        entry.bytes += chunk.byteLength;
-      } catch (error) {
-        entry.digester = undefined; // the file may hold part of the chunk
-        throw error;
+    const receiving = entry;
+    return new Promise<void>((resolve, reject) => {
+      receiving.queue.push({ chunk, resolve, reject });
+      if (receiving.queue.length === 1) {
+        const next = () => flush(receiving);
+        receiving.tail = receiving.tail.then(next, next);
       }
     });
-    entry.tail = write.catch(() => undefined);
-    await write;
   }
 
   /** Stops receiving: waits for queued appends, closes the handle, returns the running hash. */
@@ -274,13 +304,70 @@ export class FileStorage implements RegistryStorage {
   }
 }
 
+function parseUploadState(
+  text: string | undefined,
+): { repository: string; ttlMs?: number; expiresAt?: number } | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as { repository?: unknown; ttlMs?: unknown; expiresAt?: unknown };
+    if (typeof value.repository !== "string") return undefined;
+    return {
+      repository: value.repository,
+      ...(typeof value.ttlMs === "number" ? { ttlMs: value.ttlMs } : {}),
+      ...(typeof value.expiresAt === "number" ? { expiresAt: value.expiresAt } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 interface Receiving {
   handle?: FileHandle;
   /** sha256 of every byte appended through `handle`; undefined when it cannot be trusted. */
   digester: Digester | undefined;
   bytes: number;
-  /** The last queued append: the next one starts after it. */
+  /** Chunks waiting for the next write, with their callers. */
+  queue: Array<{ chunk: Buffer; resolve: () => void; reject: (error: unknown) => void }>;
+  /** The last write: the next one starts after it. */
   tail: Promise<void>;
+}
+
+/** Writes every queued chunk, in order, until the queue stays empty. */
+async function flush(entry: Receiving): Promise<void> {
+  while (entry.queue.length > 0) {
+    const batch = entry.queue;
+    entry.queue = [];
+    const chunks = batch.map((item) => item.chunk);
+    try {
+      if (!entry.handle) throw new Error("upload file not open");
+      await writeAll(entry.handle, chunks);
+      for (const chunk of chunks) {
+        entry.digester?.update(chunk);
+        entry.bytes += chunk.byteLength;
+      }
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      entry.digester = undefined; // the file may hold part of the batch
+      for (const item of batch) item.reject(error);
+    }
+  }
+}
+
+/** `writev` until every byte is written (a write may take only part of them). */
+async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    let written = (await handle.writev(rest)).bytesWritten;
+    const left: Buffer[] = [];
+    for (const chunk of rest) {
+      if (written >= chunk.byteLength) written -= chunk.byteLength;
+      else {
+        left.push(written > 0 ? chunk.subarray(written) : chunk);
+        written = 0;
+      }
+    }
+    rest = left;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -54,7 +54,11 @@ export interface RegistryStorage {
 
   createUpload(repository: string, ttlMs: number): Promise<UploadState>;
   getUpload(id: string): Promise<UploadState | undefined>;
-  /** Appends bytes at the end of the upload. */
+  /**
+   * Appends bytes at the end of the upload, in call order also when a call
+   * comes before the previous one settled (the server hands each chunk over
+   * as it arrives from the socket).
+   */
   appendUpload(id: string, chunk: Buffer): Promise<void>;
   /** Verifies the digest of everything received; on success the blob is stored and linked. */
   completeUpload(
@@ -62,10 +66,17 @@ export interface RegistryStorage {
     digest: Digest,
   ): Promise<{ ok: true; size: number } | { ok: false; actual: Digest }>;
   deleteUpload(id: string): Promise<void>;
+  /**
+   * Removes every upload session untouched for longer than its idle lifetime
+   * (sessions that predate a recorded lifetime use `ttlMs`); returns their ids.
+   */
+  expireUploads?(ttlMs: number): Promise<string[]>;
 }
 
 interface Upload {
   state: UploadState;
+  /** Idle lifetime: every append moves `state.expiresAt` to now + this. */
+  ttlMs: number;
   chunks: Buffer[];
   sha256: Digester;
 }
@@ -167,7 +178,7 @@ export class MemoryStorage implements RegistryStorage {
   async createUpload(repository: string, ttlMs: number): Promise<UploadState> {
     const state = { id: randomUUID(), repository, size: 0, expiresAt: Date.now() + ttlMs };
     // Hash as bytes arrive so completion needs no second pass over the data.
-    this.#uploads.set(state.id, { state, chunks: [], sha256: new Digester("sha256") });
+    this.#uploads.set(state.id, { state, ttlMs, chunks: [], sha256: new Digester("sha256") });
     return { ...state };
   }
 
@@ -186,6 +197,7 @@ export class MemoryStorage implements RegistryStorage {
     if (!upload) return;
     upload.chunks.push(chunk);
     upload.state.size += chunk.byteLength;
+    upload.state.expiresAt = Date.now() + upload.ttlMs;
     upload.sha256.update(chunk);
   }
 
@@ -208,6 +220,13 @@ export class MemoryStorage implements RegistryStorage {
 
   async deleteUpload(id: string): Promise<void> {
     this.#uploads.delete(id);
+  }
+
+  async expireUploads(): Promise<string[]> {
+    const now = Date.now();
+    const expired = [...this.#uploads.values()].filter((u) => u.state.expiresAt < now).map((u) => u.state.id);
+    for (const id of expired) this.#uploads.delete(id);
+    return expired;
   }
 }
 

@@ -4,7 +4,8 @@ import { isRegkitError } from "../../core/errors.js";
 import { artifactTypeOf, MAX_MANIFEST_BYTES, manifestChildren, parseManifest } from "../../core/manifest.js";
 import { baseMediaType } from "../../core/mediaTypes.js";
 import { isValidTag } from "../../core/reference.js";
-import { ociError, repositoryParam, type SimContext, streamBody } from "../context.js";
+import { ociError, repositoryParam, type SimContext } from "../context.js";
+import { readBody } from "../requestBody.js";
 import type { StoredManifest } from "../storage.js";
 
 const PATH = "/v2/:name{.+}/manifests/:reference";
@@ -39,7 +40,7 @@ export function mountManifests(app: Hono, sim: SimContext): void {
     if (!byDigest && !isValidTag(reference))
       return ociError(c, 400, "TAG_INVALID", "invalid tag", { tag: reference });
     const chunks: Buffer[] = [];
-    const body = await streamBody(c.req.raw, async (chunk) => void chunks.push(chunk), MAX_MANIFEST_BYTES);
+    const body = await readBody(c, async (chunk) => void chunks.push(chunk), MAX_MANIFEST_BYTES);
     if (!body) return ociError(c, 400, "MANIFEST_INVALID", "manifest body incomplete");
     if (body.overflow)
       return ociError(c, 413, "SIZE_INVALID", `manifest larger than ${MAX_MANIFEST_BYTES} bytes`);

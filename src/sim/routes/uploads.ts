@@ -1,7 +1,8 @@
 import type { Context, Hono } from "hono";
 import { type Digest, isDigest } from "../../core/digest.js";
 import { mountDenied } from "../auth/guard.js";
-import { ociError, repositoryParam, type SimContext, streamBody } from "../context.js";
+import { ociError, repositoryParam, type SimContext } from "../context.js";
+import { readBody } from "../requestBody.js";
 import type { UploadState } from "../storage.js";
 
 const START = "/v2/:name{.+}/blobs/uploads/";
@@ -27,7 +28,7 @@ export function mountUploads(app: Hono, sim: SimContext): void {
   /** Appends the request body; an error response when it cannot. */
   async function receive(c: Context, state: UploadState): Promise<Response | undefined> {
     const limit = sim.maxBlobBytes - state.size;
-    const result = await streamBody(c.req.raw, (chunk) => sim.storage.appendUpload(state.id, chunk), limit);
+    const result = await readBody(c, (chunk) => sim.storage.appendUpload(state.id, chunk), limit);
     if (!result) return ociError(c, 400, "BLOB_UPLOAD_INVALID", "upload body interrupted");
     if (result.overflow) {
       await sim.storage.deleteUpload(state.id);
