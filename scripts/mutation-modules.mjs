@@ -1,12 +1,15 @@
 // The modules under mutation testing: where a silent break costs most. Each names the
 // source it mutates (Stryker globs, `file:from-to` for line ranges) and the tests that
-// must notice. The GHCR and Artifact Registry clients join here once they exist, e.g.
-//   ghcr: { mutate: ["src/providers/ghcr/client.ts"], tests: ["test/ghcr.test.ts"] },
+// must notice.
 export const MODULES = {
   digest: { mutate: ["src/core/digest.ts"], tests: ["src/core/digest.test.ts"] },
   "token-cache": {
-    mutate: ["src/auth/tokenCache.ts", "src/auth/authMiddleware.ts"],
-    tests: ["src/auth/auth.test.ts"],
+    mutate: ["src/auth/tokenCache.ts"],
+    tests: ["src/auth/auth.test.ts", "src/auth/authMiddleware.test.ts"],
+  },
+  "auth-middleware": {
+    mutate: ["src/auth/authMiddleware.ts"],
+    tests: ["src/auth/authMiddleware.test.ts", "src/auth/auth.test.ts"],
   },
   retry: { mutate: ["src/transport/retry.ts"], tests: ["src/transport/retry.test.ts"] },
   "circuit-breaker": {
