@@ -134,6 +134,8 @@ describe("githubError", () => {
     expect(invalid.message).toContain("Validation Failed");
     expect(invalid.status).toBe(422);
     expect(invalid.provider).toBe("ghcr");
+    // Without GitHub's words the status is said once.
+    expect(githubError(failure(502, {}, {}), "list").message).toBe("list on GitHub: HTTP 502");
     // A body whose message is not a string, or no body at all, says the status.
     expect(githubError(failure(404, {}, { message: 42 }), "get").message).toBe("get on GitHub: HTTP 404");
     expect(githubError(failure(404, {}, "plain text"), "get").message).toBe("get on GitHub: HTTP 404");
