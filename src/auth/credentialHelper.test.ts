@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigurationError } from "../core/errors.js";
+import { SecretString } from "../core/secret.js";
 import { CredentialHelper, CredentialHelperError } from "./credentialHelper.js";
 import { basic } from "./credentials.js";
 
@@ -78,7 +79,7 @@ describe("credential helpers", () => {
   it("stores, gets, lists and erases Basic credentials and identity tokens", async () => {
     const helper = new CredentialHelper("store");
     await helper.store("registry.test", basic("alice", "pw"));
-    await helper.store("token.test", { kind: "identity-token", token: basic("x", "refresh").password });
+    await helper.store("token.test", { kind: "identity-token", token: new SecretString("refresh") });
     const stored = JSON.parse(await readFile(join(dir, "store.json"), "utf8"));
     expect(stored["registry.test"]).toEqual({ ServerURL: "registry.test", Username: "alice", Secret: "pw" });
     expect(stored["token.test"]).toEqual({ ServerURL: "token.test", Username: "<token>", Secret: "refresh" });

@@ -4,7 +4,7 @@
  * referrers listed untagged, digests that name stored manifests or blobs.
  */
 import { describe, expect, it } from "vitest";
-import { digestOf } from "../core/digest.js";
+import { type Digest, digestOf } from "../core/digest.js";
 import { DigestMismatchError, NotFoundError, UsageError } from "../core/errors.js";
 import type { Descriptor } from "../core/manifest.js";
 import { MediaType } from "../core/mediaTypes.js";
@@ -41,7 +41,7 @@ const blobs = new Map<string, Buffer>([
   [digestOf(Buffer.from("layer bytes")), Buffer.from("layer bytes")],
 ]);
 const read = async (d: Descriptor) => blobs.get(d.digest);
-const entry = (digest: string, tag?: string): Descriptor => ({
+const entry = (digest: Digest, tag?: string): Descriptor => ({
   mediaType: MediaType.OciManifest,
   digest,
   size: blobs.get(digest)?.byteLength ?? 0,
