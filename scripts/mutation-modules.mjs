@@ -24,6 +24,24 @@ export const MODULES = {
     static: true,
   },
   copy: { mutate: ["src/copy/copy.ts"], tests: ["test/copy.test.ts", "test/copy.failures.test.ts"] },
+  // The GHCR and Artifact Registry REST clients: error mapping, calls and pages (their unit tests run
+  // them against the provider fakes behind fault injection).
+  ghcr: {
+    mutate: ["src/providers/ghcr/githubErrors.ts", "src/providers/ghcr/packagesApi.ts"],
+    tests: [
+      "src/providers/ghcr/githubErrors.test.ts",
+      "src/providers/ghcr/packagesApi.test.ts",
+      "src/providers/ghcr/octokit.test.ts",
+    ],
+  },
+  gar: {
+    mutate: ["src/providers/gar/googleErrors.ts", "src/providers/gar/googleClient.ts"],
+    tests: [
+      "src/providers/gar/googleErrors.test.ts",
+      "src/providers/gar/googleClient.test.ts",
+      "src/providers/gar/quotaRetry.test.ts",
+    ],
+  },
   dockerhub: {
     mutate: ["src/providers/dockerhub/hubClient.ts", "src/providers/dockerhub/hubSession.ts"],
     tests: ["test/dockerhub.test.ts"],
