@@ -12,11 +12,13 @@ import { basic, staticCredentials } from "../../auth/credentials.js";
 import {
   AuthenticationError,
   exitCodeFor,
+  InvalidInputError,
   NotFoundError,
   ProtocolError,
   RateLimitError,
   type RegkitError,
   ServerError,
+  UnsupportedError,
 } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
 import { Users } from "../../sim/auth/users.js";
@@ -161,5 +163,70 @@ describe("GHCR Packages API client: pages", () => {
     expect(versions.map((v) => v.digest).sort()).toEqual([...digests].sort());
     expect(versions.flatMap((v) => v.tags).sort()).toEqual(["t0", "t1", "t2"]);
     expect(statuses(VERSIONS)).toEqual(["200", "200", "200"]);
+  });
+});
+
+describe("GHCR Packages API client: listings and lookups", () => {
+  it("lists packages per organisation, user, the token's user and repository; a repository must be OWNER/REPO", async () => {
+    const { client } = await setup([]);
+    const names = async (scope: Parameters<typeof client.api.packages>[0]) =>
+      (await all(client.api.packages(scope))).map((p) => `${p.owner}/${p.name}`);
+    expect(await names({ org: "acme" })).toEqual(["acme/app"]);
+    expect(await names({ user: "alice" })).toEqual([]);
+    expect(await names({ mine: true })).toEqual([]);
+    expect(await names({ repository: "acme/unlinked" })).toEqual([]);
+    await expect(all(client.api.packages({ repository: "acme" }))).rejects.toThrow(
+      new InvalidInputError("repository must be OWNER/REPO, got acme"),
+    );
+    expect(await client.api.ownerType("ACME")).toBe("Organization");
+    expect(await client.api.ownerType("alice")).toBe("User");
+    expect(await client.api.visibility("acme", "app")).toBe("private");
+  });
+
+  it("filters versions by tagged state, tag and age", async () => {
+    const { client, digests } = await setup([], 0, 2);
+    const listed = async (filter: Parameters<typeof client.api.versions>[2]) =>
+      (await all(client.api.versions("acme", "app", filter))).map((v) => v.digest).sort();
+    expect(await listed({ tagged: true })).toEqual([...digests].sort());
+    expect(await listed({ tagged: false })).toEqual([]);
+    expect(await listed({ tag: (t) => t === "t1" })).toEqual([digests[1]]);
+    expect(await listed({ olderThan: new Date(Date.now() + 60_000) })).toEqual([...digests].sort());
+    expect(await listed({ olderThan: new Date(0) })).toEqual([]);
+    expect(await listed({ state: "deleted" })).toEqual([]);
+  });
+
+  it("finds a version by id, tag or digest; deletes and restores it", async () => {
+    const { client, digests } = await setup([], 0, 2);
+    const byTag = await client.api.findVersion("acme", "app", "t0");
+    expect(byTag.digest).toBe(digests[0]);
+    expect((await client.api.findVersion("acme", "app", digests[1]!)).tags).toEqual(["t1"]);
+    expect((await client.api.findVersion("acme", "app", byTag.id)).digest).toBe(digests[0]);
+    expect((await client.api.findVersion("acme", "app", String(byTag.id))).digest).toBe(digests[0]);
+    await expect(client.api.findVersion("acme", "app", "t9")).rejects.toThrow(
+      new NotFoundError("ghcr.io/acme/app: no version tagged t9", { provider: "ghcr" }),
+    );
+    const deleted = await client.api.deleteByReference("acme", "app", "t0");
+    expect(deleted.id).toBe(byTag.id);
+    await expect(client.api.findVersion("acme", "app", "t0")).rejects.toThrow(NotFoundError);
+    const restorable = await client.api.findVersion("acme", "app", digests[0]!, "deleted");
+    expect(restorable.id).toBe(byTag.id);
+    await expect(client.api.findVersion("acme", "app", digests[1]!, "deleted")).rejects.toThrow(
+      `ghcr.io/acme/app: no deleted version with digest ${digests[1]}`,
+    );
+    await client.api.restoreVersion("acme", "app", byTag.id);
+    expect((await client.api.findVersion("acme", "app", "t0")).id).toBe(byTag.id);
+  });
+
+  it("says where a package's visibility can be changed, as the REST API cannot", async () => {
+    const { client } = await setup([]);
+    await expect(client.api.setVisibility("acme", "app", "public")).rejects.toThrow(
+      new UnsupportedError(
+        "GitHub's REST API cannot change a package's visibility; make ghcr.io/acme/app public in its settings: https://github.com/orgs/acme/packages/container/app/settings",
+        { provider: "ghcr" },
+      ),
+    );
+    await expect(client.api.setVisibility("alice", "tools/app", "private")).rejects.toThrow(
+      "https://github.com/users/alice/packages/container/tools%2Fapp/settings",
+    );
   });
 });
