@@ -7,22 +7,29 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   AuthenticationError,
   exitCodeFor,
+  NotFoundError,
   ProtocolError,
   RateLimitError,
   type RegkitError,
   ServerError,
 } from "../../core/errors.js";
+import { SecretString } from "../../core/secret.js";
+import { Telemetry } from "../../registry/telemetry.js";
 import { FaultInjector, type FaultRule } from "../../sim/faults.js";
 import { type GarFake, garFake } from "../../sim/gar/fake.js";
 import { generateImage } from "../../sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../../sim/server.js";
+import type { HttpRequest, HttpResponse } from "../../transport/types.js";
 import { ArtifactRegistry } from "./artifactRegistry.js";
 import { loadGarConfig } from "./config.js";
+import { GoogleTokenSource } from "./googleAuth.js";
+import { GoogleClient } from "./googleClient.js";
 
 const REPO = { project: "demo-project", location: "us-central1", repository: "containers" };
 const REPO_PATH = "/gar/v1/projects/demo-project/locations/us-central1/repositories/containers";
@@ -66,6 +73,12 @@ async function setup(rules: FaultRule[], maxRetries = 0) {
   );
   const requests = (path: string) => faults.log.filter((line) => line.split(" ")[1] === path);
   return { client, fake, faults, requests };
+}
+
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }
 
 async function thrown(work: Promise<unknown>): Promise<RegkitError> {
@@ -196,5 +209,103 @@ describe("Artifact Registry REST client: pages", () => {
     for await (const p of client.api.packages({ ...REPO, location: "us", repository: "common" }))
       empty.push(p.name);
     expect(empty).toEqual([]);
+  });
+});
+
+describe("Artifact Registry REST client: requests and answers", () => {
+  it("sends JSON bodies with their content type, and a 404 is not found", async () => {
+    const { client } = await setup([]);
+    const image = await generateImage({ seed: "tagged", layers: 1, layerSize: 128 });
+    const repo = client.repository("us-central1-docker.pkg.dev/demo-project/containers/tagged");
+    for (const blob of [image.config, ...image.layers])
+      await repo.uploads.upload(blob.bytes, {
+        digest: blob.digest,
+        size: blob.size,
+        mediaType: blob.mediaType,
+      });
+    await repo.manifests.put("v1", image.manifest.bytes, image.manifest.mediaType);
+    const pkg = { ...REPO, image: "tagged" };
+    const tag = await client.api.createTag(pkg, "v2", image.manifest.digest);
+    expect(tag.name.split("/").at(-1)).toBe("v2");
+    expect((await all(client.api.tags(pkg))).map((t) => t.name.split("/").at(-1)).sort()).toEqual([
+      "v1",
+      "v2",
+    ]);
+    const missing = await thrown(client.api.repository({ ...REPO, repository: "absent" }));
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(exitCodeFor(missing)).toBe(3);
+  });
+
+  /** A client of a scripted Google API: `answer` gives each page's JSON; the requests are kept. */
+  function scripted(answer: (req: HttpRequest, n: number) => unknown, baseUrl = "https://api.test/") {
+    const seen: HttpRequest[] = [];
+    const send = async (req: HttpRequest): Promise<HttpResponse> => {
+      seen.push(req);
+      return {
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: Readable.from([Buffer.from(JSON.stringify(answer(req, seen.length)))]),
+        url: req.url,
+        request: req,
+      };
+    };
+    const tokens = new GoogleTokenSource({ send, accessToken: new SecretString("ya29.t") });
+    return { client: new GoogleClient({ send, baseUrl, tokens, telemetry: new Telemetry() }), seen };
+  }
+  const page = z.looseObject({ items: z.array(z.string()).optional(), nextPageToken: z.string().optional() });
+  const call = { method: "GET" as const, path: "v1/things", operation: "list things", span: "things.list" };
+
+  it("asks for JSON with the bearer token, under the base URL however it ends, leaving out unset query values", async () => {
+    const { client, seen } = scripted(() => ({ items: ["a"] }), "https://api.test/base///");
+    const items: string[] = [];
+    for await (const item of client.pages(
+      { ...call, query: { filter: "x", unset: undefined } },
+      "items",
+      page,
+      String,
+    ))
+      items.push(item);
+    expect(items).toEqual(["a"]);
+    expect(seen[0]!.url.href).toBe("https://api.test/base/v1/things?filter=x");
+    expect(seen[0]!.headers).toEqual({ accept: "application/json", authorization: "Bearer ya29.t" });
+    expect(seen[0]!.body).toBeUndefined();
+    await client.json({ ...call, method: "POST", body: { name: "t" } }, z.unknown());
+    expect(seen[1]!.headers["content-type"]).toBe("application/json");
+    expect(seen[1]!.body).toBe('{"name":"t"}');
+  });
+
+  it("stops at an empty nextPageToken, and a page without the field has no items", async () => {
+    const { client, seen } = scripted((_req, n) =>
+      n === 1 ? { items: ["a"], nextPageToken: "p2" } : { nextPageToken: "" },
+    );
+    const items: string[] = [];
+    for await (const item of client.pages(call, "items", page, String)) items.push(item);
+    expect(items).toEqual(["a"]);
+    expect(seen.map((r) => r.url.searchParams.get("pageToken"))).toEqual([null, "p2"]);
+  });
+
+  it("refuses a listing whose pages loop", async () => {
+    const { client, seen } = scripted((_req, n) => ({
+      items: [`i${n}`],
+      nextPageToken: n === 1 ? "p2" : "p3",
+    }));
+    const items: string[] = [];
+    const error = await thrown(
+      (async () => {
+        for await (const item of client.pages(call, "items", page, String)) items.push(item);
+      })(),
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.message).toBe("list things: pagination loops");
+    expect(error.provider).toBe("gar");
+    expect(items).toEqual(["i1", "i2", "i3"]);
+    expect(seen).toHaveLength(3);
+  });
+
+  it("names the nested field of a wrong answer with dots", async () => {
+    const { client } = scripted(() => ({ outer: { inner: 5 } }));
+    const error = await thrown(client.json(call, z.object({ outer: z.object({ inner: z.string() }) })));
+    expect(error.message).toMatch(/^list things: unexpected answer at outer\.inner: /);
+    expect(error.provider).toBe("gar");
   });
 });
