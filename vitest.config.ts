@@ -7,7 +7,9 @@ const coverageOn =
   process.argv.includes("--coverage") || process.argv.some((a) => a.startsWith("--coverage."));
 const setup = {
   setupFiles: ["test/coverage/childProcesses.ts"],
-  env: coverageOn ? { REGKIT_CHILD_COVERAGE: childCoverage } : {},
+  // The CLI's manifest cache on disk is off unless a test turns it on (test/cli.cache.test.ts):
+  // entries left by one test would answer another's requests.
+  env: { REGKIT_CACHE_DIR: "", ...(coverageOn ? { REGKIT_CHILD_COVERAGE: childCoverage } : {}) },
 };
 
 // Three projects: fast unit tests beside the code, integration tests that

@@ -42,7 +42,11 @@ const TLS = ["--src-tls-verify=false", "--dest-tls-verify=false"];
 function rowSpecs(setup: CommandSetup): RowSpec[] {
   const src = (repo: string) => `${setup.source.host}/${repo}:v1`;
   const node = process.execPath;
-  const regkit = (...args: string[]): [string, string[]] => [node, [setup.cli, ...args]];
+  // A cold manifest cache per run, as skopeo's blob-info cache is removed.
+  const regkit = (...args: string[]): [string, string[]] => [
+    node,
+    [setup.cli, "--cache-dir", regkitCache(setup), ...args],
+  ];
   const crane = (...args: string[]): [string, string[]] | undefined =>
     setup.crane ? [setup.crane, [...args, "--insecure"]] : undefined;
   const copyRow = (name: string, repo: string, skopeoExtra: string[] = []): RowSpec => ({
@@ -121,6 +125,8 @@ function rowSpecs(setup: CommandSetup): RowSpec[] {
   ];
 }
 
+const regkitCache = (setup: CommandSetup) => join(setup.work, "regkit-cache");
+
 /** Runs every row for every tool, `rounds` times, interleaved. */
 export async function commandRows(setup: CommandSetup): Promise<CommandRows> {
   const specs = rowSpecs(setup);
@@ -139,6 +145,7 @@ export async function commandRows(setup: CommandSetup): Promise<CommandRows> {
           await mkdir(join(dir, ".."), { recursive: true });
           const before = setup.source.requests();
           const [command, args] = invocation;
+          await rm(regkitCache(setup), { recursive: true, force: true });
           const sample = command === "skopeo" ? await skopeo(args) : await child(command, args);
           await new Promise((resolve) => setTimeout(resolve, 100)); // access-log lines trail responses
           sample.requests = setup.source.requests() - before + (dest?.requests() ?? 0);

@@ -47,6 +47,7 @@ export {
   AuthorizationError,
   CircuitOpenError,
   ConfigurationError,
+  CredentialsRejectedError,
   DigestMismatchError,
   type ErrorCategory,
   exitCodeFor,
@@ -60,10 +61,12 @@ export {
   PlatformNotFoundError,
   ProtocolError,
   RateLimitError,
+  RefusedError,
   RegkitError,
   ServerError,
   SizeLimitError,
   SizeMismatchError,
+  TagDeletionRefusedError,
   TimeoutError,
   UnsupportedError,
   UsageError,
@@ -99,6 +102,12 @@ export {
 export { SecretString } from "./core/secret.js";
 // The OCI Distribution client.
 export type { BlobRange, BlobStore, FetchBlobOptions, FetchedBlob } from "./registry/blobs.js";
+export type { ManifestCacheOptions } from "./registry/manifestCache.js";
+export {
+  DiskManifestCache,
+  type DiskManifestCacheOptions,
+  ManifestCacheDirectoryError,
+} from "./registry/manifestDiskCache.js";
 export type {
   FetchedManifest,
   ManifestRequestOptions,
@@ -109,6 +118,12 @@ export type { Page, PagedIterable } from "./registry/pagination.js";
 export type { Referrers, ReferrersOptions, ReferrersResult } from "./registry/referrers.js";
 export { type PingResult, Registry, type RegistryOptions } from "./registry/registry.js";
 export type { ListOptions, Repository } from "./registry/repository.js";
+export {
+  PlaceholderNotDeletedError,
+  type UntagOptions,
+  type UntagResult,
+  untag,
+} from "./registry/untag.js";
 export type {
   BlobSource,
   BlobUploader,

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basic, staticCredentials } from "../src/auth/index.js";
 import { Registry } from "../src/registry/registry.js";
 import { generateImage } from "../src/sim/images.js";
+import { startRegistryServer } from "../src/sim/server.js";
 import { type AuthTarget, PASSWORD, startAuthTargets, USER } from "./support/authTargets.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
@@ -193,5 +194,82 @@ describe("credential sources", () => {
     expect(result.stderr).toBe(
       "regkit: credential helper docker-credential-nonexistent: not found on PATH\n",
     );
+  });
+});
+
+describe("messages a user can act on", () => {
+  const named = (name: string) => targets.find((t) => t.name === name)!;
+  const all = ["distribution htpasswd+TLS", "distribution token", "embedded basic", "embedded token"];
+
+  it.each(all)("%s: a 401 names the regkit login to run", async (name) => {
+    const target = named(name);
+    const env = await environment(target);
+    const result = await regkit(env, ["ls", `${target.host}/hint/app`]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(new RegExp(`; log in with \`regkit login ${target.host}\`\\n$`));
+    expect(result.stderr.split("\n")).toHaveLength(2);
+  });
+
+  it.each(all)("%s: a wrong password reads the same in basic and token mode", async (name) => {
+    const target = named(name);
+    const env = await environment(target);
+    const login = await regkit(env, ["login", target.host, "-u", USER, "--password-stdin"], "wrong\n");
+    expect(login).toMatchObject({
+      code: 4,
+      stderr: `regkit: ${target.host} rejected the credentials from stdin (wrong user name, password or token)\n`,
+    });
+    const stored = await environment(target, {
+      auths: { [target.host]: { auth: Buffer.from(`${USER}:wrong`).toString("base64") } },
+    });
+    const ls = await regkit(stored, ["ls", `${target.host}/hint/app`]);
+    expect(ls).toMatchObject({
+      code: 4,
+      stderr:
+        `regkit: ${target.host} rejected the credentials from docker config ${join(stored.DOCKER_CONFIG!, "config.json")} ` +
+        `(wrong user name, password or token); run \`regkit login ${target.host}\` to store working credentials\n`,
+    });
+  });
+
+  it("-p works as docker's does, with a warning naming --password-stdin; both at once is a usage error", async () => {
+    const target = named("embedded basic");
+    const env = await environment(target);
+    const login = await regkit(env, ["login", target.host, "-u", USER, "-p", PASSWORD]);
+    expect(login.code).toBe(0);
+    expect(login.stdout).toContain(`Login Succeeded (${USER} on ${target.host}`);
+    expect(login.stderr).toBe(
+      "regkit: warning: a password on the command line is visible to other users (ps, shell history); use --password-stdin\n",
+    );
+    const both = await regkit(env, ["login", target.host, "-u", USER, "-p", "x", "--password-stdin"], "x");
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe(
+      "regkit: option '-p, --password <password>' cannot be used with option '--password-stdin'\n",
+    );
+  });
+
+  it("login to a registry that asks for no login says so, stores nothing and exits 0", async () => {
+    const open = await startRegistryServer();
+    try {
+      const target: AuthTarget = { name: "embedded anonymous", host: open.host, stop: () => open.close() };
+      const before = { auths: { "other.example.com": { auth: Buffer.from("a:b").toString("base64") } } };
+      const env = await environment(target, before);
+      const configPath = join(env.DOCKER_CONFIG!, "config.json");
+      const bytes = await readFile(configPath);
+      const login = await regkit(env, ["login", open.host, "-u", USER, "--password-stdin"], PASSWORD);
+      expect(login).toMatchObject({
+        code: 0,
+        stdout: `${open.host} needs no login: it answers without credentials; nothing stored\n`,
+        stderr: "",
+      });
+      expect(await readFile(configPath)).toEqual(bytes);
+      const json = await regkit(
+        env,
+        ["--json", "login", open.host, "-u", USER, "--password-stdin"],
+        PASSWORD,
+      );
+      expect(JSON.parse(json.stdout)).toEqual({ registry: open.host, loginRequired: false, stored: false });
+      expect(await readFile(configPath)).toEqual(bytes);
+    } finally {
+      await open.close();
+    }
   });
 });

@@ -4,7 +4,7 @@
  * DOCKER_HUB_* variables the README documents.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +16,7 @@ import {
   type GeneratedIndex,
   generateIndex,
 } from "../src/sim/images.js";
+import { freePort } from "./support/ports.js";
 
 const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const PASSWORD = "cli-wonderland";
@@ -179,6 +180,49 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
   it("generic commands reach docker.io references through DOCKER_HUB_REGISTRY_URL", async () => {
     const digest = await regkit(["digest", "docker.io/alice/app:v1"]);
     expect(digest).toMatchObject({ code: 0, stdout: `${content.index.digest}\n` });
+  });
+
+  it("DOCKER_HUB_REGISTRY_URL alone: tokens come from the realm that registry names, never auth.docker.io", async () => {
+    const cassette = join(dir, "own-realm.har");
+    // No DOCKER_HUB_AUTH_URL: the fake registry's own challenge names its token service.
+    const result = await regkit(["--record", cassette, "--json", "ratelimit", "alice/app:v1"], {
+      ...alice,
+      DOCKER_HUB_AUTH_URL: "",
+    });
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(result.stdout)).toMatchObject({ limited: true, limit: 150, authenticated: true });
+    const entries = (
+      JSON.parse(await readFile(cassette, "utf8")) as {
+        log: {
+          entries: Array<{
+            request: { url: string };
+            response: { status: number; headers: Array<{ name: string; value: string }> };
+          }>;
+        };
+      }
+    ).log.entries;
+    const hosts = entries.map((e) => new URL(e.request.url).host);
+    expect(hosts).not.toContain("auth.docker.io");
+    const challenged = entries
+      .flatMap((e) => e.response.headers)
+      .find((h) => h.name.toLowerCase() === "www-authenticate")?.value;
+    const realm = /realm="([^"]+)"/.exec(challenged ?? "")?.[1];
+    expect(realm).toBeDefined();
+    expect(entries.filter((e) => e.request.url.startsWith(`${realm}?`)).length).toBeGreaterThan(0);
+    // The first request went to the registry itself, whose challenge then named the realm.
+    expect(entries[0]!.request.url.startsWith(`${endpoints["dockerhub-registry"]}/v2/`)).toBe(true);
+    expect(entries[0]!.response.status).toBe(401);
+  });
+
+  it("a token service set up in advance that gives no token: the registry's own challenge is followed", async () => {
+    // DOCKER_HUB_AUTH_URL names a port nothing listens on; the registry's challenge names the fake's realm.
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const result = await regkit(["--json", "ratelimit", "alice/app:v1"], {
+      ...alice,
+      DOCKER_HUB_AUTH_URL: nowhere,
+    });
+    expect(result).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(result.stdout)).toMatchObject({ limited: true, limit: 150, authenticated: true });
   });
 
   it("ratelimit reads the budget without spending a pull", async () => {

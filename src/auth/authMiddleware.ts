@@ -1,5 +1,11 @@
 import { SpanStatusCode, type TracerProvider, trace } from "@opentelemetry/api";
-import { AuthenticationError, AuthorizationError, isRegkitError, ProtocolError } from "../core/errors.js";
+import {
+  AuthenticationError,
+  AuthorizationError,
+  CredentialsRejectedError,
+  isRegkitError,
+  ProtocolError,
+} from "../core/errors.js";
 import { isReplayable } from "../transport/body.js";
 import { discard, headerValue } from "../transport/response.js";
 import { EndpointPolicy } from "../transport/scheme.js";
@@ -31,6 +37,8 @@ export interface AuthOptions {
 interface OriginState {
   /** The last challenge seen: tells us how to authenticate up front next time. */
   challenge?: Challenge;
+  /** The challenge was configured in advance, not seen: if its token cannot be had, ask the registry. */
+  presumed?: boolean;
   credential?: Promise<ResolvedCredential | undefined>;
 }
 
@@ -51,7 +59,7 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
     let state = origins.get(origin);
     if (!state) {
       const known = options.challenges?.[origin];
-      state = known ? { challenge: known } : {};
+      state = known ? { challenge: known, presumed: true } : {};
       origins.set(origin, state);
     }
     return state;
@@ -105,12 +113,8 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
                   }),
                 )
                 .catch((error: unknown) => {
-                  if (isRegkitError(error) && resolved && error.category === "authentication") {
-                    throw new AuthenticationError(`${error.message} (credentials from ${resolved.source})`, {
-                      status: 401,
-                      cause: error,
-                    });
-                  }
+                  if (isRegkitError(error) && resolved && error.category === "authentication")
+                    throw new CredentialsRejectedError(host, resolved.source, { cause: error });
                   throw error;
                 })
                 .catch((error: unknown) => {
@@ -124,12 +128,30 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
         return { header: `Bearer ${token.token.reveal()}`, token };
       }
 
+      /** Credentials sent with Basic and answered 401: the same error as a token service's refusal. */
+      async function rejected(state: OriginState, host: string): Promise<CredentialsRejectedError> {
+        const resolved = await credentialFor(state, host);
+        return new CredentialsRejectedError(host, resolved?.source ?? "the configuration");
+      }
+
       return async (request) => {
         if (request.headers.authorization || request.anonymous) return next(request);
         const origin = request.url.origin;
         const state = stateOf(origin);
         let scopes = mergeScopes(request.scopes ?? []);
-        const first = await authorization(request, state, scopes);
+        const presumed = state.presumed ? state.challenge : undefined;
+        let first: Awaited<ReturnType<typeof authorization>>;
+        try {
+          first = await authorization(request, state, scopes);
+        } catch (error) {
+          if (!presumed) throw error;
+          // The token service set up in advance gave no token: the registry's own challenge decides.
+          if (state.challenge === presumed) {
+            state.challenge = undefined;
+            state.presumed = false;
+          }
+          first = undefined;
+        }
         const response = await next(withAuthorization(request, first?.header));
         if (response.status !== 401) return response;
 
@@ -145,9 +167,14 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
             status: 401,
           });
         }
-        if (first?.header && challenge.scheme === "basic") return response; // our Basic credentials were refused
+        if (first?.header && challenge.scheme === "basic" && state.challenge?.scheme === "basic") {
+          // Our Basic credentials were refused.
+          await discard(response);
+          throw await rejected(state, request.url.host);
+        }
         if (first?.token) cache.invalidate(origin, state.challenge?.params.service, first.token);
         state.challenge = challenge;
+        state.presumed = false;
         let retry: Awaited<ReturnType<typeof authorization>>;
         try {
           if (challenge.scheme === "basic") {
@@ -170,6 +197,10 @@ export function authMiddleware(options: AuthOptions = {}): Middleware {
         if (!retry) return response;
         await discard(response);
         const final = await next(withAuthorization(request, retry.header));
+        if (final.status === 401 && challenge.scheme === "basic") {
+          await discard(final);
+          throw await rejected(state, request.url.host);
+        }
         if (final.status === 401 && retry.token && /error="?insufficient_scope/i.test(challengeOf(final))) {
           // A token issued to valid credentials that still lacks the scope: a permission, not a login, problem.
           const resolved = await credentialFor(state, request.url.host);

@@ -99,8 +99,8 @@ export async function fetchToken(request: TokenRequest): Promise<Token> {
   if (response.status === 401) {
     await discard(response);
     throw new AuthenticationError(
-      `authentication to ${request.registry} failed: ${credential ? "the registry's token service rejected the credentials" : "the registry requires credentials (regkit login)"}`,
-      { status: 401 },
+      `authentication to ${request.registry} failed: ${credential ? "the registry's token service rejected the credentials" : "the registry requires credentials"}`,
+      { status: 401, registry: request.registry },
     );
   }
   if (response.status === 403) {

@@ -1,3 +1,5 @@
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
 import type { Command } from "commander";
 import type { Digest } from "../core/digest.js";
 import { cliReference, isLocalLocation } from "../core/location.js";
@@ -5,6 +7,7 @@ import type { Descriptor, ParsedManifest } from "../core/manifest.js";
 import { type Platform, parsePlatform } from "../core/platform.js";
 import { endpointsFromEnvironment } from "../core/providers.js";
 import { type Reference, referenceTarget } from "../core/reference.js";
+import type { ManifestCacheOptions } from "../registry/manifestCache.js";
 import type { Registry } from "../registry/registry.js";
 import type { Repository } from "../registry/repository.js";
 
@@ -17,6 +20,9 @@ export interface GlobalOptions {
   insecureRegistry?: string[];
   record?: string;
   replay?: string;
+  cacheDir?: string;
+  /** False with `--no-cache`. */
+  cache?: boolean;
 }
 
 /** What a command needs from its surroundings; tests substitute the streams. */
@@ -43,7 +49,43 @@ export async function createRegistry(options: GlobalOptions): Promise<Registry> 
     ...(logger ? { logger } : {}),
     ...(options.record ? { record: options.record } : {}),
     ...(options.replay ? { replay: options.replay } : {}),
+    manifestCache: manifestCacheSettings(options),
   });
+}
+
+/**
+ * A command lives for seconds: tag answers are reused for a few of them, and
+ * verified manifests are kept on disk across commands unless `--no-cache`
+ * or an empty `REGKIT_CACHE_DIR` says otherwise. An unusable directory is a
+ * warning, not a failure: the command runs without the cache.
+ */
+export function manifestCacheSettings(
+  options: Pick<GlobalOptions, "cacheDir" | "cache">,
+  env: NodeJS.ProcessEnv = process.env,
+): ManifestCacheOptions {
+  const dir = options.cache === false ? undefined : (options.cacheDir ?? defaultCacheDir(env));
+  return {
+    tagTtlMs: CLI_TAG_TTL_MS,
+    ...(dir
+      ? {
+          disk: {
+            dir,
+            onError: (error) => process.stderr.write(`regkit: warning: ${error.message}\n`),
+          },
+        }
+      : {}),
+  };
+}
+
+/** How long a command reuses a tag's answer (tag → digest). */
+export const CLI_TAG_TTL_MS = 5000;
+
+/** `REGKIT_CACHE_DIR` (empty: none), else `$XDG_CACHE_HOME/regkit`, else `~/.cache/regkit`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.REGKIT_CACHE_DIR !== undefined) return env.REGKIT_CACHE_DIR || undefined;
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, "regkit");
+  const home = env.HOME || homedir();
+  return home ? join(home, ".cache", "regkit") : undefined;
 }
 
 /** docker.io, ghcr.io and `*-docker.pkg.dev` references follow their provider's variable (core/providers.ts). */

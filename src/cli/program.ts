@@ -15,6 +15,7 @@ import { registerManifest } from "./commands/manifest.js";
 import { registerServe } from "./commands/serve.js";
 import { registerWebhook } from "./commands/webhook.js";
 import type { CliIo } from "./context.js";
+import { hintFor } from "./hints.js";
 import { collect } from "./options.js";
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
@@ -35,6 +36,11 @@ export function buildProgram(io: CliIo): Command {
     )
     .option("--record <file>", "record every HTTP exchange into a HAR 1.2 cassette (secrets redacted)")
     .option("--replay <file>", "answer every HTTP exchange from a cassette, without network")
+    .option(
+      "--cache-dir <dir>",
+      "keep verified manifests in DIR across commands (default $REGKIT_CACHE_DIR, else $XDG_CACHE_HOME/regkit)",
+    )
+    .option("--no-cache", "no manifest cache on disk")
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -74,6 +80,10 @@ function inheritOutput(command: Command, root: Command): void {
 /** Runs the command line and returns the process exit code (DESIGN.md contract). */
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
+  let command: string | undefined;
+  program.hook("preAction", (_program, action) => {
+    command = action.name();
+  });
   try {
     await program.parseAsync(argv, { from: "user" });
     return 0;
@@ -81,14 +91,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof CommanderError) {
       return error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
     }
-    reportError(io, error, program.opts().verbose ?? 0);
+    reportError(io, error, program.opts().verbose ?? 0, hintFor(error, command));
     return exitCodeFor(error);
   }
 }
 
-function reportError(io: CliIo, error: unknown, verbose: number): void {
+function reportError(io: CliIo, error: unknown, verbose: number, hint: string | undefined): void {
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`regkit: ${message}\n`);
+  io.stderr.write(`regkit: ${message}${hint ? `; ${hint}` : ""}\n`);
   if (!isRegkitError(error) && verbose === 0) return;
   // Causes help with network trouble; stack traces only for bugs (non-RegkitError) at -v.
   let cause = error instanceof Error ? error.cause : undefined;

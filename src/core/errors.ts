@@ -184,10 +184,30 @@ export class NotFoundError extends RegkitError {
   }
 }
 
-/** Missing or refused credentials (exit code 4). */
+/** Missing or refused credentials (exit code 4). `registry` names the host to log in to, where known. */
 export class AuthenticationError extends RegkitError {
-  constructor(message: string, options: RegkitErrorOptions = {}) {
-    super(message, { code: "UNAUTHORIZED", category: "authentication", ...options });
+  readonly registry: string | undefined;
+  constructor(message: string, options: RegkitErrorOptions & { registry?: string } = {}) {
+    const { registry, ...rest } = options;
+    super(message, { code: "UNAUTHORIZED", category: "authentication", ...rest });
+    this.registry = registry;
+  }
+}
+
+/**
+ * The registry refused the user name and password (or token) it was given:
+ * one error and one wording whether it checks them itself (Basic) or through
+ * its token service (Bearer).
+ */
+export class CredentialsRejectedError extends AuthenticationError {
+  readonly source: string;
+  constructor(registry: string, source: string, options: RegkitErrorOptions = {}) {
+    super(`${registry} rejected the credentials from ${source} (wrong user name, password or token)`, {
+      status: 401,
+      ...options,
+      registry,
+    });
+    this.source = source;
   }
 }
 
@@ -212,6 +232,43 @@ export class RateLimitError extends RegkitError {
     });
     this.resetAt = options.resetAt;
     this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * The registry refuses an operation by its configuration, whoever asks: deletes
+ * disabled, no tag deletion. A permission of the registry, not of the user
+ * (exit code 4, as the README's table has it).
+ */
+export class RefusedError extends RegkitError {
+  constructor(message: string, options: RegkitErrorOptions = {}) {
+    super(message, { code: "UNSUPPORTED", category: "authorization", ...options });
+  }
+}
+
+/** `DELETE /v2/NAME/manifests/TAG` refused: the registry deletes manifests by digest only (distribution answers `DIGEST_INVALID`). */
+export class TagDeletionRefusedError extends RefusedError {
+  readonly registry: string;
+  readonly repository: string;
+  readonly tag: string;
+  /** What the registry answered, e.g. `400 DIGEST_INVALID`. */
+  readonly answer: string;
+  constructor(
+    registry: string,
+    repository: string,
+    tag: string,
+    answer: string,
+    options: RegkitErrorOptions & { hint?: string } = {},
+  ) {
+    const { hint, ...rest } = options;
+    super(
+      `${registry} cannot delete tags (DELETE ${repository}:${tag} answered ${answer})${hint ? `; ${hint}` : ""}`,
+      rest,
+    );
+    this.registry = registry;
+    this.repository = repository;
+    this.tag = tag;
+    this.answer = answer;
   }
 }
 

@@ -52,6 +52,8 @@ export interface HttpErrorContext {
   /** What a non-OCI API said (Docker Hub's `detail`, GitHub's `message`), used when the body has no OCI errors. */
   message?: string;
   provider?: string;
+  /** The registry asked, so an authentication error can say where to log in. */
+  registry?: string;
   retryAfterMs?: number;
   resetAt?: Date;
 }
@@ -80,7 +82,11 @@ export function errorFromResponse(ctx: HttpErrorContext): RegkitError {
       ...(ctx.resetAt ? { resetAt: ctx.resetAt } : {}),
     });
   }
-  if (ctx.status === 401 || code === "UNAUTHORIZED") return new AuthenticationError(message, options);
+  if (ctx.status === 401 || code === "UNAUTHORIZED")
+    return new AuthenticationError(message, {
+      ...options,
+      ...(ctx.registry ? { registry: ctx.registry } : {}),
+    });
   if (ctx.status === 403 || code === "DENIED") return new AuthorizationError(message, options);
   if (ctx.status === 404 || code?.endsWith("_UNKNOWN")) return new NotFoundError(message, options);
   // The registry's limit is not known here (its message may say): report what it answered.

@@ -8,9 +8,11 @@ import {
   ProtocolError,
   SizeMismatchError,
 } from "../core/errors.js";
+import { STREAM_BUFFER_BYTES } from "../core/limits.js";
 import type { Descriptor } from "../core/manifest.js";
 import { discard, headerValue } from "../transport/response.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
+import { sendDelete } from "./deleteRefusal.js";
 
 /** A byte range of a blob: from `start`, up to `end` inclusive when given. */
 export interface BlobRange {
@@ -133,7 +135,7 @@ export class BlobStore {
             `get blob ${this.#repository}@${digest}: range response has an unexpected length`,
           );
         }
-        const resumed = new PassThrough({ highWaterMark: 1 << 20 });
+        const resumed = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
         feedResuming(response.body, resumed, {
           reopen: (delivered) => this.#resumeAt(digest, range.start + delivered, range.end, options.signal),
           maxResumes: options.maxResumes ?? DEFAULT_MAX_RESUMES,
@@ -153,7 +155,7 @@ export class BlobStore {
       // never reaches whoever the bytes are streamed to.
       const sink =
         options.verify === false
-          ? new PassThrough({ highWaterMark: 1 << 20 })
+          ? new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES })
           : new VerifyingStream(size === undefined ? { digest } : { digest, size }, "blob");
       const delivered = feedResuming(response.body, sink, {
         reopen: (offset) => this.#resumeAt(digest, offset, undefined, options.signal),
@@ -188,14 +190,15 @@ export class BlobStore {
   /** Deletes a blob, where the registry allows it. */
   async delete(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.#ctx.operation("blob.delete", this.#repository, digest, async () => {
-      await this.#ctx.callAndDiscard({
-        method: "DELETE",
-        path: this.#path(digest),
-        expect: [200, 202, 204],
-        operation: `delete blob ${this.#repository}@${digest}`,
-        scopes: [repositoryScope(this.#repository, "delete")],
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      await sendDelete(
+        this.#ctx,
+        {
+          path: this.#path(digest),
+          operation: `delete blob ${this.#repository}@${digest}`,
+          signal: options.signal,
+        },
+        { repository: this.#repository, what: "blobs" },
+      );
     });
   }
 }

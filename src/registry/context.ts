@@ -4,6 +4,7 @@ import { discard, headerValue, readErrorBody } from "../transport/response.js";
 import type { EndpointPolicy } from "../transport/scheme.js";
 import type { Handler, HttpMethod, HttpRequest, HttpResponse, RequestBody } from "../transport/types.js";
 import { ManifestCache } from "./manifestCache.js";
+import type { DiskManifestCache } from "./manifestDiskCache.js";
 import { imageAttributes, Telemetry } from "./telemetry.js";
 
 export interface CallOptions {
@@ -20,6 +21,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Send without credentials and answer no challenge (probes). */
+  anonymous?: boolean;
 }
 
 /**
@@ -37,6 +40,8 @@ export class RegistryContext {
   readonly uploadChunkSize: number | undefined;
   /** Verified manifests of this registry by repository and digest. */
   readonly manifestCache: ManifestCache;
+  /** Verified manifests on disk, shared by every registry of a client and across processes. */
+  readonly diskCache: DiskManifestCache | undefined;
   readonly #policy: EndpointPolicy;
   #base: Promise<URL> | undefined;
 
@@ -48,6 +53,7 @@ export class RegistryContext {
     provider?: string;
     telemetry?: Telemetry;
     manifestCache?: ManifestCache;
+    diskCache?: DiskManifestCache;
     /** A base URL fixed by configuration (no scheme probing). */
     baseUrl?: URL;
     uploadChunkSize?: number;
@@ -60,6 +66,7 @@ export class RegistryContext {
     this.#policy = options.policy;
     this.telemetry = options.telemetry ?? new Telemetry();
     this.manifestCache = options.manifestCache ?? new ManifestCache();
+    this.diskCache = options.diskCache;
     // Validate the host now, so a bad one fails before any request.
     options.policy.baseUrl(options.endpoint);
     if (options.baseUrl) this.#base = Promise.resolve(options.baseUrl);
@@ -142,6 +149,7 @@ export class RegistryContext {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.anonymous ? { anonymous: true } : {}),
     };
     const response = await this.send(request);
     if (options.expect.includes(response.status)) return response;
@@ -162,6 +170,7 @@ export class RegistryContext {
     const { errorFromResponse } = await import("../core/ociErrors.js");
     return errorFromResponse({
       operation: `${operation} on ${this.registry}`,
+      registry: this.registry,
       status: response.status,
       ...(body !== undefined ? { body } : {}),
       ...(this.provider ? { provider: this.provider } : {}),

@@ -1,6 +1,9 @@
 export type { BlobRange, FetchBlobOptions, FetchedBlob } from "./blobs.js";
 export { BlobStore } from "./blobs.js";
 export { parseRetryAfter, RegistryContext, repositoryScope } from "./context.js";
+export type { ManifestCacheOptions } from "./manifestCache.js";
+export type { DiskManifestCacheOptions } from "./manifestDiskCache.js";
+export { DiskManifestCache, ManifestCacheDirectoryError } from "./manifestDiskCache.js";
 export type { FetchedManifest, ManifestRequestOptions, PushedManifest } from "./manifests.js";
 export { ManifestStore } from "./manifests.js";
 export type { Page, PagedIterable } from "./pagination.js";
@@ -11,5 +14,7 @@ export type { PingResult, RegistryOptions } from "./registry.js";
 export { Registry } from "./registry.js";
 export type { ListOptions } from "./repository.js";
 export { Repository } from "./repository.js";
+export type { UntagOptions, UntagResult } from "./untag.js";
+export { PLACEHOLDER_ANNOTATION, PlaceholderNotDeletedError, placeholderManifest, untag } from "./untag.js";
 export type { BlobSource, UploadOptions, UploadResult } from "./uploads.js";
 export { BlobUploader, rechunk, UploadSession } from "./uploads.js";

@@ -125,4 +125,53 @@ describe("Registry manifest cache", () => {
       await uncached.close();
     }
   });
+
+  it("reuses a tag's answer for tagTtlMs; a put or delete through the client forgets it", async () => {
+    let now = 1_000_000;
+    const registry = new Registry({
+      middlewares: [counting],
+      manifestCache: { tagTtlMs: 5000, now: () => now },
+    });
+    try {
+      const repo = registry.repository(server.host, "cache/tags");
+      const [one, two] = [
+        await generateImage({ seed: "tag-ttl-1", layers: 1 }),
+        await generateImage({ seed: "tag-ttl-2", layers: 1 }),
+      ];
+      for (const image of [one, two]) {
+        for (const blob of [image.config, ...image.layers])
+          await repo.uploads.upload(blob.bytes, { digest: blob.digest, size: blob.size });
+        await repo.manifests.put(image.manifest.digest, image.manifest.bytes, image.manifest.mediaType);
+      }
+      await repo.manifests.put("v1", one.manifest.bytes, one.manifest.mediaType);
+      const asked = () =>
+        requests.filter((r) => r.url.pathname === "/v2/cache/tags/manifests/v1" && r.method !== "PUT").length;
+
+      const start = asked();
+      expect((await repo.manifests.head("v1")).digest).toBe(one.manifest.digest);
+      expect((await repo.manifests.head("v1")).digest).toBe(one.manifest.digest);
+      expect((await repo.manifests.fetch("v1")).bytes).toEqual(one.manifest.bytes);
+      expect(asked()).toBe(start + 2); // the HEAD, then the GET for bytes the client did not have
+      await repo.manifests.fetch("v1");
+      expect(asked()).toBe(start + 2);
+      // Another Accept may get another answer from a registry: asked on its own.
+      await repo.manifests.head("v1", { accept: [one.manifest.mediaType] });
+      expect(asked()).toBe(start + 3);
+
+      now += 5000; // expired
+      await repo.manifests.head("v1");
+      expect(asked()).toBe(start + 4);
+
+      // Moving the tag through this client: the next question goes to the registry.
+      await repo.manifests.put("v1", two.manifest.bytes, two.manifest.mediaType);
+      expect((await repo.manifests.head("v1")).digest).toBe(two.manifest.digest);
+      expect(asked()).toBe(start + 5);
+      // Deleting the manifest a tag points at forgets the tag (the registry drops it too).
+      await repo.manifests.delete(two.manifest.digest);
+      await expect(repo.manifests.head("v1")).rejects.toMatchObject({ category: "not-found" });
+      expect(asked()).toBe(start + 6);
+    } finally {
+      await registry.close();
+    }
+  });
 });

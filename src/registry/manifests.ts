@@ -14,6 +14,7 @@ import { isValidTag } from "../core/reference.js";
 import { discard, headerValue, readBytes } from "../transport/response.js";
 import type { HttpResponse } from "../transport/types.js";
 import { type RegistryContext, repositoryScope } from "./context.js";
+import { sendDelete } from "./deleteRefusal.js";
 
 /** A manifest's exact bytes and its descriptor. */
 export interface FetchedManifest {
@@ -57,15 +58,19 @@ export class ManifestStore {
 
   /** Raw manifest bytes with a verified digest; the content is not parsed. */
   async fetch(reference: string, options: ManifestRequestOptions = {}): Promise<FetchedManifest> {
-    // A digest names exact bytes: a verified copy fetched before answers without a request.
-    const cached = isDigest(reference) ? this.#ctx.manifestCache.get(this.#repository, reference) : undefined;
-    if (cached && (!options.accept?.length || options.accept.includes(cached.descriptor.mediaType)))
-      return cached;
+    // A digest names exact bytes: a verified copy fetched before answers without a request,
+    // and so does a tag answered less than the tag TTL ago.
+    const accept = acceptHeader(options.accept);
+    const known = isDigest(reference)
+      ? reference
+      : this.#ctx.manifestCache.tag(this.#repository, reference, accept)?.digest;
+    const cached = known ? await this.#cached(known as Digest, options.accept) : undefined;
+    if (cached) return cached;
     return this.#ctx.operation("manifest.get", this.#repository, reference, async () => {
       const response = await this.#ctx.call({
         method: "GET",
         path: this.#path(reference),
-        headers: { accept: acceptHeader(options.accept) },
+        headers: { accept },
         expect: [200],
         operation: `get manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull")],
@@ -76,17 +81,35 @@ export class ManifestStore {
       const mediaType = baseMediaType(headerValue(response, "content-type")) ?? declaredMediaType(bytes);
       if (!mediaType)
         throw new ProtocolError(`manifest ${named(this.#repository, reference)} has no media type`);
+      const descriptor = { mediaType, digest, size: bytes.byteLength };
       if (!isDigest(reference)) {
         this.#ctx.telemetry.transfer(this.#ctx.registry, "pull", {
           repository: this.#repository,
           tag: reference,
           digest,
         });
+        this.#ctx.manifestCache.setTag(this.#repository, reference, accept, descriptor);
       }
-      const descriptor = { mediaType, digest, size: bytes.byteLength };
-      this.#ctx.manifestCache.set(this.#repository, descriptor, bytes);
+      await this.#remember(descriptor, bytes);
       return { descriptor, bytes };
     });
+  }
+
+  /** A verified copy from memory, else from disk (then kept in memory too). */
+  async #cached(digest: Digest, accept: string[] | undefined): Promise<FetchedManifest | undefined> {
+    const fits = (found: FetchedManifest | undefined) =>
+      found && (!accept?.length || accept.includes(found.descriptor.mediaType)) ? found : undefined;
+    const memory = this.#ctx.manifestCache.get(this.#repository, digest);
+    if (memory) return fits(memory);
+    const disk = await this.#ctx.diskCache?.get(this.#ctx.endpoint, this.#repository, digest);
+    if (disk) this.#ctx.manifestCache.set(this.#repository, disk.descriptor, disk.bytes);
+    return fits(disk);
+  }
+
+  /** Keeps bytes whose digest was verified, in memory and on disk. */
+  async #remember(descriptor: Descriptor, bytes: Buffer): Promise<void> {
+    this.#ctx.manifestCache.set(this.#repository, descriptor, bytes);
+    await this.#ctx.diskCache?.set(this.#ctx.endpoint, this.#repository, descriptor, bytes);
   }
 
   /** Fetches and validates a manifest (image or index). */
@@ -103,11 +126,19 @@ export class ManifestStore {
    * on HEAD (some do), so the answer is always verified.
    */
   async head(reference: string, options: ManifestRequestOptions = {}): Promise<Descriptor> {
+    const accept = acceptHeader(options.accept);
+    if (isDigest(reference)) {
+      const cached = await this.#cached(reference, options.accept);
+      if (cached) return cached.descriptor;
+    } else {
+      const tagged = this.#ctx.manifestCache.tag(this.#repository, reference, accept);
+      if (tagged) return tagged;
+    }
     return this.#ctx.operation("manifest.head", this.#repository, reference, async () => {
       const response = await this.#ctx.call({
         method: "HEAD",
         path: this.#path(reference),
-        headers: { accept: acceptHeader(options.accept) },
+        headers: { accept },
         expect: [200],
         operation: `head manifest ${named(this.#repository, reference)}`,
         scopes: [repositoryScope(this.#repository, "pull")],
@@ -124,7 +155,10 @@ export class ManifestStore {
       if (header && isDigest(header) && !digestEquals(header, digest)) {
         throw new DigestMismatchError(digest, header, "manifest");
       }
-      return { mediaType, digest, size };
+      const descriptor = { mediaType, digest, size };
+      if (!isDigest(reference))
+        this.#ctx.manifestCache.setTag(this.#repository, reference, accept, descriptor);
+      return descriptor;
     });
   }
 
@@ -188,8 +222,11 @@ export class ManifestStore {
         reference,
         digest,
       });
+      const descriptor = { mediaType, digest, size: bytes.byteLength };
+      // A tag this moved is asked again next time.
+      if (!isDigest(reference)) this.#ctx.manifestCache.forgetTags(this.#repository, { tag: reference });
       return {
-        descriptor: { mediaType, digest, size: bytes.byteLength },
+        descriptor,
         subjectIndexed: headerValue(response, "oci-subject") !== undefined,
       };
     });
@@ -198,15 +235,24 @@ export class ManifestStore {
   /** Deletes by digest (the manifest) or by tag (only the tag, where the registry allows it). */
   async delete(reference: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.#ctx.operation("manifest.delete", this.#repository, reference, async () => {
-      await this.#ctx.callAndDiscard({
-        method: "DELETE",
-        path: this.#path(reference),
-        expect: [200, 202, 204],
-        operation: `delete manifest ${named(this.#repository, reference)}`,
-        scopes: [repositoryScope(this.#repository, "delete")],
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      if (isDigest(reference)) this.#ctx.manifestCache.delete(this.#repository, reference);
+      await sendDelete(
+        this.#ctx,
+        {
+          path: this.#path(reference),
+          operation: `delete manifest ${named(this.#repository, reference)}`,
+          signal: options.signal,
+        },
+        {
+          repository: this.#repository,
+          what: "manifests",
+          ...(isDigest(reference) ? {} : { tag: reference }),
+        },
+      );
+      if (isDigest(reference)) {
+        this.#ctx.manifestCache.delete(this.#repository, reference);
+        this.#ctx.manifestCache.forgetTags(this.#repository, { digest: reference });
+        await this.#ctx.diskCache?.delete(this.#ctx.endpoint, this.#repository, reference);
+      } else this.#ctx.manifestCache.forgetTags(this.#repository, { tag: reference });
     });
   }
 }

@@ -18,6 +18,7 @@ import { tracingMiddleware } from "../transport/tracing.js";
 import type { Handler, Middleware } from "../transport/types.js";
 import { RegistryContext } from "./context.js";
 import { ManifestCache, type ManifestCacheOptions } from "./manifestCache.js";
+import { DiskManifestCache } from "./manifestDiskCache.js";
 import type { PagedIterable } from "./pagination.js";
 import { type ListOptions, listing, Repository } from "./repository.js";
 import { Telemetry } from "./telemetry.js";
@@ -72,7 +73,8 @@ export interface RegistryOptions extends HttpClientOptions {
   /**
    * Verified manifests kept in memory by repository and digest, so fetching
    * a digest again costs no request (default 256 manifests, 16 MiB; `false`
-   * turns it off).
+   * turns it off); tag answers for `tagTtlMs` (default 0: always asked);
+   * with `disk: { dir }`, also on disk, shared across processes.
    */
   manifestCache?: ManifestCacheOptions | false;
 }
@@ -138,10 +140,21 @@ export class Registry {
   readonly #endpoints: Map<string, URL>;
   readonly #uploadChunkSize: number | undefined;
   readonly #manifestCache: ManifestCacheOptions | false;
+  readonly #diskCache: DiskManifestCache | undefined;
   #recorder: Recorder | undefined;
 
   constructor(options: RegistryOptions = {}) {
     this.#manifestCache = options.manifestCache ?? {};
+    const disk = options.manifestCache ? options.manifestCache.disk : undefined;
+    this.#diskCache = disk
+      ? new DiskManifestCache({
+          ...disk,
+          // Without a handler of its own, the warning goes where the client's other warnings go.
+          ...(!disk.onError && options.logger
+            ? { onError: (error) => options.logger?.warn({ dir: disk.dir }, error.message) }
+            : {}),
+        })
+      : undefined;
     this.#telemetry = new Telemetry({
       ...(options.tracerProvider ? { tracerProvider: options.tracerProvider } : {}),
       ...(options.meterProvider ? { meterProvider: options.meterProvider } : {}),
@@ -256,6 +269,7 @@ export class Registry {
         manifestCache: new ManifestCache(
           this.#manifestCache === false ? { maxEntries: 0 } : this.#manifestCache,
         ),
+        ...(this.#diskCache ? { diskCache: this.#diskCache } : {}),
         ...(override ? { baseUrl: override } : {}),
         ...(this.#uploadChunkSize ? { uploadChunkSize: this.#uploadChunkSize } : {}),
       });
@@ -274,13 +288,21 @@ export class Registry {
     return new Repository(this.context(parsed.registry), parsed.repository);
   }
 
-  /** `GET /v2/`: is there a registry, and does it want credentials? */
-  async ping(registry: string, options: { signal?: AbortSignal } = {}): Promise<PingResult> {
+  /**
+   * `GET /v2/`: is there a registry, and does it want credentials? With
+   * `anonymous`, no credentials are sent and no challenge answered, so a 401
+   * says the registry asks for a login.
+   */
+  async ping(
+    registry: string,
+    options: { signal?: AbortSignal; anonymous?: boolean } = {},
+  ): Promise<PingResult> {
     const response = await this.context(registry).call({
       method: "GET",
       path: "/v2/",
       expect: [200, 401],
       operation: "ping",
+      ...(options.anonymous ? { anonymous: true } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     await discard(response);

@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { digestAlgorithm, digestHex, parseDigest, VerifyingStream } from "../core/digest.js";
 import { ConfigurationError, NotFoundError, UsageError } from "../core/errors.js";
+import { STREAM_BUFFER_BYTES } from "../core/limits.js";
 import type { Descriptor } from "../core/manifest.js";
 import { MediaType } from "../core/mediaTypes.js";
 import {
@@ -124,7 +125,7 @@ export class OciLayoutStore implements Store, ReferrerLister {
     await stat(path).catch(() => {
       throw new NotFoundError(`${this.name}: missing blob ${descriptor.digest}`);
     });
-    const stream = createReadStream(path, { start: offset, highWaterMark: 1 << 20 });
+    const stream = createReadStream(path, { start: offset, highWaterMark: STREAM_BUFFER_BYTES });
     if (offset > 0 || options.verify === false) return stream;
     return stream.pipe(new VerifyingStream({ digest: descriptor.digest, size: descriptor.size }));
   }
@@ -158,7 +159,7 @@ export class OciLayoutStore implements Store, ReferrerLister {
     const temp = `${final}.${randomBytes(6).toString("hex")}.tmp`;
     const forget = trackTemporary(temp);
     try {
-      const file = createWriteStream(temp, { flags: "w", highWaterMark: 1 << 20 });
+      const file = createWriteStream(temp, { flags: "w", highWaterMark: STREAM_BUFFER_BYTES });
       // A write error (disk full) surfaces through end() below; never as an uncaught event.
       file.on("error", () => undefined);
       const failed = await receiveBlob(descriptor, open, (chunk) =>

@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from "node:stream";
+import { STREAM_BUFFER_BYTES } from "../core/limits.js";
 
 /**
  * A stream available at once for a source that opens asynchronously (a
@@ -7,7 +8,7 @@ import { PassThrough, type Readable } from "node:stream";
  * and a reader that stops early closes the source.
  */
 export function pendingReadable(open: () => Promise<Readable>): Readable {
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const out = new PassThrough({ highWaterMark: STREAM_BUFFER_BYTES });
   // The reader may be gone (a request answered before its body was read) when the source
   // fails late: that failure is nobody's to handle any more and must not crash the process.
   out.on("error", () => undefined);

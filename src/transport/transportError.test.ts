@@ -1,3 +1,6 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { request as undiciRequest } from "undici";
 import { describe, expect, it } from "vitest";
 import {
   AbortedError,
@@ -63,13 +66,13 @@ describe("toTransportError", () => {
     [
       "DEPTH_ZERO_SELF_SIGNED_CERT",
       NetworkError,
-      "GET https://registry.test:5000: TLS verification failed (DEPTH_ZERO_SELF_SIGNED_CERT); trust the CA with NODE_EXTRA_CA_CERTS or use --insecure-registry for plain HTTP",
+      "GET https://registry.test:5000: TLS verification failed (DEPTH_ZERO_SELF_SIGNED_CERT); trust the CA with NODE_EXTRA_CA_CERTS, or if registry.test:5000 serves plain HTTP, allow that with --insecure-registry registry.test:5000",
       false,
     ],
     [
       "ERR_SSL_WRONG_VERSION_NUMBER",
       NetworkError,
-      "GET https://registry.test:5000: TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER); the server may not speak HTTPS",
+      "GET https://registry.test:5000: TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER); the server may not speak HTTPS: if registry.test:5000 serves plain HTTP, allow that with --insecure-registry registry.test:5000",
       false,
     ],
   ] as const)("%s → %s", (code, type, message, retryable) => {
@@ -115,5 +118,38 @@ describe("toTransportError", () => {
     expect(toTransportError("socket hang up", request).message).toBe(
       "GET https://registry.test:5000: socket hang up",
     );
+  });
+});
+
+describe("a real TLS handshake with a plain-HTTP server", () => {
+  it("names --insecure-registry HOST for a non-loopback host, and not for loopback", async () => {
+    // A real failure: undici speaks TLS to a server that answers plain HTTP on 127.0.0.1.
+    const server = createServer((_req, res) => res.end("plain"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const failure = await undiciRequest(`https://127.0.0.1:${port}/v2/`).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    server.close();
+    expect(failure).toBeInstanceOf(Error);
+    // The same failure as if the host were a registry elsewhere: the decision is made on the host asked for.
+    const remote = toTransportError(failure, {
+      method: "GET",
+      url: new URL("https://registry.example.com:5000/v2/"),
+      headers: {},
+    });
+    expect(remote).toBeInstanceOf(NetworkError);
+    expect(remote.code).toBe("TLS");
+    expect(remote.message).toMatch(
+      /^GET https:\/\/registry\.example\.com:5000: TLS handshake failed \([A-Z_]+\); the server may not speak HTTPS: if registry\.example\.com:5000 serves plain HTTP, allow that with --insecure-registry registry\.example\.com:5000$/,
+    );
+    const local = toTransportError(failure, {
+      method: "GET",
+      url: new URL(`https://127.0.0.1:${port}/v2/`),
+      headers: {},
+    });
+    expect(local.code).toBe("TLS");
+    expect(local.message).not.toContain("--insecure-registry");
   });
 });

@@ -7,6 +7,7 @@ import {
   RegkitError,
   TimeoutError,
 } from "../core/errors.js";
+import { isLoopbackHost } from "./scheme.js";
 import type { HttpRequest } from "./types.js";
 
 /** The limits in force for one request, so a timeout names the value that fired. */
@@ -67,18 +68,26 @@ export function toTransportError(
   if (code.startsWith("HPE_")) {
     return new ProtocolError(`${where}: malformed HTTP response`, { ...options, retryable: true });
   }
+  // Loopback hosts may use plain HTTP already (and are probed for TLS): naming them insecure would not help.
+  const host = request.url.host;
+  const plainHttp = isLoopbackHost(host)
+    ? ""
+    : `: if ${host} serves plain HTTP, allow that with --insecure-registry ${host}`;
   if (CERTIFICATE.test(code)) {
     return new NetworkError(
-      `${where}: TLS verification failed (${code}); trust the CA with NODE_EXTRA_CA_CERTS or use --insecure-registry for plain HTTP`,
+      `${where}: TLS verification failed (${code}); trust the CA with NODE_EXTRA_CA_CERTS${plainHttp ? `, or${plainHttp.slice(1)}` : ""}`,
       { ...options, retryable: false, code: "TLS" },
     );
   }
   if (code === "EPROTO" || /SSL|TLS/.test(code)) {
-    return new NetworkError(`${where}: TLS handshake failed (${code}); the server may not speak HTTPS`, {
-      ...options,
-      retryable: false,
-      code: "TLS",
-    });
+    return new NetworkError(
+      `${where}: TLS handshake failed (${code}); the server may not speak HTTPS${plainHttp}`,
+      {
+        ...options,
+        retryable: false,
+        code: "TLS",
+      },
+    );
   }
   return new NetworkError(`${where}: ${code}`, options);
 }

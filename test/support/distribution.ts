@@ -24,6 +24,8 @@ export type DistributionOptions = (
 ) & {
   /** Count requests from the registry's access log (`requests()`), e.g. to compare clients. */
   accessLog?: boolean;
+  /** `storage.delete.enabled` (default true); false answers every DELETE with 405 UNSUPPORTED. */
+  deleteEnabled?: boolean;
 };
 
 export interface Distribution {
@@ -35,6 +37,8 @@ export interface Distribution {
   caPem?: string;
   /** Requests served so far (with `accessLog: true`). */
   requests(): number;
+  /** The last 10 000 access-log lines (with `accessLog: true`), e.g. to count one kind of request. */
+  accessLog(): string[];
   /** The registry's process, e.g. to read the CPU time it spent (benchmarks). */
   pid: number | undefined;
   stop(): Promise<void>;
@@ -45,7 +49,13 @@ const START_TIMEOUT_MS = 20_000;
 /** Marks readiness probes so the access-log request count leaves them out. */
 const PROBE_AGENT = "regkit-test-readiness-probe";
 
-function config(port: number, storageDir: string, mode: ModeConfig, accessLog: boolean): string {
+function config(
+  port: number,
+  storageDir: string,
+  mode: ModeConfig,
+  accessLog: boolean,
+  deleteEnabled: boolean,
+): string {
   return [
     "version: 0.1",
     "log:",
@@ -56,7 +66,7 @@ function config(port: number, storageDir: string, mode: ModeConfig, accessLog: b
     "  filesystem:",
     `    rootdirectory: ${storageDir}`,
     "  delete:",
-    "    enabled: true",
+    `    enabled: ${deleteEnabled}`,
     "  maintenance:",
     "    uploadpurging:",
     "      enabled: false",
@@ -162,15 +172,24 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
     const port = await freePort();
     const url = `${mode.http.length > 0 ? "https" : "http"}://127.0.0.1:${port}`;
     const configPath = join(dir, "config.yml");
-    await writeFile(configPath, config(port, storageDir, mode, options.accessLog ?? false));
+    await writeFile(
+      configPath,
+      config(port, storageDir, mode, options.accessLog ?? false, options.deleteEnabled ?? true),
+    );
     const child = spawn(BINARY, ["serve", configPath], { stdio: ["ignore", "pipe", "pipe"] });
     // The access log (combined log format, one line per request, user agent included) goes to stdout.
     let served = 0;
     let partial = "";
+    const logged: string[] = [];
     child.stdout?.on("data", (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split("\n");
       partial = lines.pop() ?? "";
-      for (const line of lines) if (!line.includes(PROBE_AGENT)) served++;
+      for (const line of lines) {
+        if (line.includes(PROBE_AGENT)) continue;
+        served++;
+        logged.push(line);
+        if (logged.length > 10_000) logged.shift();
+      }
     });
     let log = "";
     child.stderr?.on("data", (chunk: Buffer) => {
@@ -192,6 +211,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
       storageDir,
       ...(mode.caPem ? { caPem: mode.caPem } : {}),
       requests: () => served,
+      accessLog: () => [...logged],
       pid: child.pid,
       stop: async () => {
         if (child.exitCode === null) {

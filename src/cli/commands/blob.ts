@@ -18,7 +18,7 @@ import {
   writeLine,
 } from "../context.js";
 import { parsePositive } from "../options.js";
-import { keepYoungGenerationSmall } from "../transferMemory.js";
+import { boundTransferMemory } from "../transferMemory.js";
 
 function blobReference(text: string): Reference & { digest: Digest } {
   const ref = cliReference(text, { defaultTag: false });
@@ -36,7 +36,7 @@ export function registerBlob(program: Command, io: CliIo): void {
     .argument("<ref>", "REPO@DIGEST")
     .option("-o, --output <file>", "write to FILE; it appears only once the digest is verified")
     .action(async (refText: string, options: { output?: string }, command: Command) => {
-      keepYoungGenerationSmall();
+      boundTransferMemory();
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = blobReference(refText);
       if (options.output) {
@@ -88,7 +88,7 @@ export function registerBlob(program: Command, io: CliIo): void {
     .argument("<repo>", "repository")
     .option("--chunk-size <bytes>", "upload in PATCH chunks of this size (default 8 MiB)", parsePositive)
     .action(async (repoText: string, options: { chunkSize?: number }, command: Command) => {
-      keepYoungGenerationSmall();
+      boundTransferMemory();
       const globals = command.optsWithGlobals<GlobalOptions>();
       const { registry: host, repository } = cliRepository(repoText);
       await withRegistry(globals, async (registry) => {

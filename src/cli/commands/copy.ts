@@ -5,7 +5,7 @@ import type { Store } from "../../store/store.js";
 import { type CliIo, type GlobalOptions, withRegistry, writeJson, writeLine } from "../context.js";
 import { count, formatBytes } from "../format.js";
 import { PROGRESS_MODES, type ProgressMode, progressReporter } from "../progress.js";
-import { keepYoungGenerationSmall } from "../transferMemory.js";
+import { boundTransferMemory } from "../transferMemory.js";
 
 interface CopyFlags {
   allPlatforms?: boolean;
@@ -29,7 +29,7 @@ async function runCopy(
   to: string,
   flags: CopyFlags,
 ): Promise<void> {
-  keepYoungGenerationSmall();
+  boundTransferMemory();
   // Loaded on use: the copy engine and the stores stay out of other commands' start-up.
   const [{ copyImage }, { parseStoreReference }] = await Promise.all([
     import("../../copy/jobs.js"),

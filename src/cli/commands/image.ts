@@ -144,18 +144,38 @@ export function registerImage(program: Command, io: CliIo): void {
 
   program
     .command("untag")
-    .description("delete only the tag (where the registry supports tag deletion)")
+    .description(
+      "delete only the tag; where the registry cannot delete tags, --dummy moves the tag to a placeholder manifest and deletes that",
+    )
     .argument("<ref>", "image reference with a tag")
-    .action(async (refText: string, _options: unknown, command: Command) => {
+    .option(
+      "--dummy",
+      "as regctl does: point the tag at a tiny unique manifest, then delete that manifest by digest (for registries that delete only by digest, like distribution)",
+    )
+    .action(async (refText: string, options: { dummy?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
       const ref = cliReference(refText);
-      if (ref.tag === undefined || ref.digest) {
-        throw new (await import("../../core/errors.js")).UsageError("untag needs REPO:TAG");
-      }
+      const { UsageError, TagDeletionRefusedError } = await import("../../core/errors.js");
+      if (ref.tag === undefined || ref.digest) throw new UsageError("untag needs REPO:TAG");
+      const { untag } = await import("../../registry/untag.js");
       await withRepository(globals, ref, async (repo) => {
-        await repo.manifests.delete(ref.tag!);
-        if (globals.json) writeJson(io, { untagged: ref.tag });
-        else writeLine(io, `untagged ${ref.tag}`);
+        const result = await untag(repo, ref.tag!, { placeholder: options.dummy ?? false }).catch(
+          (error: unknown) => {
+            if (!(error instanceof TagDeletionRefusedError)) throw error;
+            throw new TagDeletionRefusedError(error.registry, error.repository, error.tag, error.answer, {
+              hint: `\`regkit untag --dummy ${refText}\` points the tag at a placeholder manifest and deletes that instead`,
+              cause: error,
+            });
+          },
+        );
+        const { tag, ...how } = result;
+        if (globals.json) writeJson(io, { untagged: tag, ...how });
+        else if (result.method === "placeholder")
+          writeLine(
+            io,
+            `untagged ${tag} (was ${result.previous}; placeholder ${result.placeholder} deleted)`,
+          );
+        else writeLine(io, `untagged ${tag}`);
       });
     });
 

@@ -1,4 +1,5 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
+import type { Credential, ResolvedCredential } from "../../auth/credentials.js";
 import { UsageError } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
 import {
@@ -24,34 +25,64 @@ export function registerLogin(program: Command, io: CliIo): void {
     .argument("<registry>", "registry host, e.g. ghcr.io or 127.0.0.1:5000")
     .option("-u, --username <user>", "user name")
     .option("--password-stdin", "read the password or token from stdin")
+    .addOption(
+      new Option(
+        "-p, --password <password>",
+        "the password or token (as docker and crane take it; other users see it in ps and shell history: prefer --password-stdin)",
+      ).conflicts("passwordStdin"),
+    )
     .action(
       async (
         registryText: string,
-        options: { username?: string; passwordStdin?: boolean },
+        options: { username?: string; passwordStdin?: boolean; password?: string },
         command: Command,
       ) => {
         const globals = command.optsWithGlobals<GlobalOptions>();
         const registry = registryArgument(registryText);
-        const username = options.username ?? (await promptLine(io, "Username: "));
-        if (!username) throw new UsageError("a user name is required (-u USER)");
-        const password = options.passwordStdin ? await readStdin(io) : await readSecret(io, "Password: ");
-        if (password.isEmpty()) throw new UsageError("empty password");
-        const [{ Registry }, { basic, staticCredentials, DockerConfig }] = await Promise.all([
+        if (options.password !== undefined)
+          io.stderr.write(
+            "regkit: warning: a password on the command line is visible to other users (ps, shell history); use --password-stdin\n",
+          );
+        const [{ Registry }, { basic, DockerConfig }] = await Promise.all([
           import("../../registry/registry.js"),
           import("../../auth/index.js"),
         ]);
-        const credential = basic(username, password);
+        // The credential is asked for only once the registry has said it wants one.
+        let given: ResolvedCredential | undefined;
         const client = new Registry({
           insecureHosts: globals.insecureRegistry ?? [],
           endpoints: endpointsFromEnvironment(),
-          credentials: staticCredentials({ [registry]: credential }, "login"),
+          credentials: { name: "login", resolve: async () => given },
         });
+        let credential: Credential;
         try {
+          // A registry that answers anonymously has nothing to check credentials against: storing them would only mislead.
+          if ((await client.ping(registry, { anonymous: true })).status === 200) {
+            if (globals.json) writeJson(io, { registry, loginRequired: false, stored: false });
+            else writeLine(io, `${registry} needs no login: it answers without credentials; nothing stored`);
+            return;
+          }
+          const username = options.username ?? (await promptLine(io, "Username: "));
+          if (!username) throw new UsageError("a user name is required (-u USER)");
+          const password =
+            options.password !== undefined
+              ? new SecretString(options.password)
+              : options.passwordStdin
+                ? await readStdin(io)
+                : await readSecret(io, "Password: ");
+          if (password.isEmpty()) throw new UsageError("empty password");
+          credential = basic(username, password);
+          given = {
+            credential,
+            source:
+              options.password !== undefined ? "--password" : options.passwordStdin ? "stdin" : "the prompt",
+          };
           await client.verifyAccess(registry);
         } finally {
           await client.close();
         }
         const where = await new DockerConfig().store(registry, credential);
+        const username = credential.kind === "basic" ? credential.username : "";
         if (globals.json) writeJson(io, { registry, username, storedIn: where });
         else writeLine(io, `Login Succeeded (${username} on ${registry}, stored in ${where})`);
       },

@@ -36,6 +36,8 @@ export function hubErrorFromBody(
     status,
     ...(message ? { message } : {}),
     provider: "dockerhub",
+    // A 401 of the Hub API is fixed by credentials for docker.io, which `regkit login docker.io` stores.
+    registry: "docker.io",
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
   });
 }

@@ -1,10 +1,18 @@
+import type { Challenge } from "../../auth/challenge.js";
 import type { CredentialProvider } from "../../auth/credentials.js";
 import { basic, chainProviders, defaultCredentials, staticCredentials } from "../../auth/index.js";
 import { InvalidInputError, isRegkitError } from "../../core/errors.js";
 import { isIndexMediaType } from "../../core/mediaTypes.js";
 import { type Platform, parsePlatform } from "../../core/platform.js";
 import { providerOf } from "../../core/providers.js";
-import { DOCKER_HUB, parseReference, parseRepository, referenceTarget } from "../../core/reference.js";
+import {
+  DOCKER_HUB,
+  DOCKER_HUB_ENDPOINT,
+  parseReference,
+  parseRepository,
+  referenceTarget,
+  registryEndpoint,
+} from "../../core/reference.js";
 import { Registry, type RegistryOptions } from "../../registry/registry.js";
 import type { Repository } from "../../registry/repository.js";
 import type { ProviderInfo } from "../provider.js";
@@ -86,13 +94,7 @@ export class DockerHub {
       ...(config.registryUrl !== DOCKER_HUB_DEFAULTS.registryUrl
         ? { endpoints: { [DOCKER_HUB]: config.registryUrl } }
         : {}),
-      // Docker Hub's token service is known: the first request carries a token instead of drawing a 401.
-      challenges: {
-        [new URL(config.registryUrl).origin]: {
-          scheme: "bearer",
-          params: { realm: `${config.authUrl}/token`, service: "registry.docker.io" },
-        },
-      },
+      challenges: knownChallenges(config),
       timeoutMs: config.timeoutSeconds * 1000,
       uploadChunkSize: Math.round(config.chunkSizeMb * 1024 * 1024),
       retry: { maxAttempts: config.maxRetries + 1 },
@@ -210,4 +212,24 @@ function hubCredentials(config: DockerHubConfig): CredentialProvider {
     `environment (DOCKER_HUB_USERNAME, ${secret.source})`,
   );
   return chainProviders(fromEnvironment, defaultCredentials());
+}
+
+/**
+ * Docker Hub's token service is known, so the first request to Docker Hub's
+ * registry can carry a token instead of drawing a 401. Only there, or where
+ * the configuration names the auth service too: a mirror or fake named by
+ * DOCKER_HUB_REGISTRY_URL alone says through its own challenge where its
+ * tokens come from, and a token from auth.docker.io is never sent to a host
+ * that did not ask for it.
+ */
+export function knownChallenges(config: DockerHubConfig): Record<string, Challenge> {
+  const registry = new URL(config.registryUrl);
+  const realHub = registry.protocol === "https:" && registryEndpoint(registry.host) === DOCKER_HUB_ENDPOINT;
+  if (!realHub && (config.sources.auth_url ?? "default") === "default") return {};
+  return {
+    [registry.origin]: {
+      scheme: "bearer",
+      params: { realm: `${config.authUrl}/token`, service: "registry.docker.io" },
+    },
+  };
 }
