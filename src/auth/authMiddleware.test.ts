@@ -12,7 +12,12 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
-import { AuthenticationError, AuthorizationError, ProtocolError } from "../core/errors.js";
+import {
+  AuthenticationError,
+  AuthorizationError,
+  CredentialsRejectedError,
+  ProtocolError,
+} from "../core/errors.js";
 import { SecretString } from "../core/secret.js";
 import { EndpointPolicy } from "../transport/scheme.js";
 import type { HttpRequest, HttpResponse } from "../transport/types.js";
@@ -271,16 +276,16 @@ describe("auth middleware: Bearer challenges", () => {
   it("names the credential source when the token service rejects the credentials", async () => {
     const registry = peer(bearerGuard("T1"), (req) => answer(req, 401));
     const error = await wrap(registry.handler, { credentials: alice })(get()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(error).toBeInstanceOf(CredentialsRejectedError);
     expect((error as AuthenticationError).status).toBe(401);
     expect((error as Error).message).toBe(
-      "authentication to registry.test failed: the registry's token service rejected the credentials (credentials from test credentials)",
+      "registry.test rejected the credentials from test credentials (wrong user name, password or token)",
     );
     // Without credentials the token service's own message stands.
     const anonymous = peer(bearerGuard("T1"), (req) => answer(req, 401));
     const plain = await wrap(anonymous.handler)(get()).catch((e: unknown) => e);
     expect((plain as Error).message).toBe(
-      "authentication to registry.test failed: the registry requires credentials (regkit login)",
+      "authentication to registry.test failed: the registry requires credentials",
     );
     // Other token-service errors pass through unchanged, credentials or not.
     const denied = peer(bearerGuard("T1"), (req) => answer(req, 403));
@@ -398,7 +403,7 @@ describe("auth middleware: Basic challenges", () => {
     expect(registry.sent.map((s) => s.authorization)).toEqual([undefined, header, header]);
   });
 
-  it("returns the 401 when there are no Basic credentials, or they are refused, without retrying", async () => {
+  it("returns the 401 when there are no Basic credentials; refused ones are an error naming their source", async () => {
     const none = peer(basicGuard);
     expect((await wrap(none.handler)(get())).status).toBe(401);
     expect(none.sent).toHaveLength(1);
@@ -412,9 +417,10 @@ describe("auth middleware: Basic challenges", () => {
     const send = wrap(wrong.handler, {
       credentials: staticCredentials({ "registry.test": basic("alice", "no") }),
     });
-    expect((await send(get())).status).toBe(401);
-    expect((await send(get())).status).toBe(401);
-    // The first request learns the challenge; the second sends the (wrong) credentials once and stops.
+    const refused = new CredentialsRejectedError("registry.test", "options");
+    await expect(send(get())).rejects.toThrow(refused);
+    await expect(send(get())).rejects.toThrow(refused);
+    // The first request learns the challenge and answers it once; the second sends the credentials up front once.
     expect(wrong.sent).toHaveLength(3);
   });
 
