@@ -27,10 +27,9 @@ export default defineConfig({
       reporter: ["text-summary", "json-summary", "html"],
       // The numbers are worth seeing even when a test failed.
       reportOnFailure: true,
-      // With the CLI's child processes counted. Measured on merged main (2026-11-29): statements
-      // 88.1 %, branches 79.1 % (the GHCR and Artifact Registry code brought branches down from
-      // 80.5 %). The floors hold what is measured; issue 17 raises branches back over 80 %.
-      thresholds: { statements: 85, branches: 79 },
+      // With the CLI's child processes counted; the README's Testing section has the measured
+      // figures; the floors sit just below them.
+      thresholds: { statements: 87, branches: 81 },
     },
     projects: [
       { test: { name: "unit", include: ["src/**/*.test.ts"], testTimeout: 60_000, ...setup } },

@@ -1,12 +1,15 @@
 // The modules under mutation testing: where a silent break costs most. Each names the
 // source it mutates (Stryker globs, `file:from-to` for line ranges) and the tests that
-// must notice. The GHCR and Artifact Registry clients join here once they exist, e.g.
-//   ghcr: { mutate: ["src/providers/ghcr/client.ts"], tests: ["test/ghcr.test.ts"] },
+// must notice.
 export const MODULES = {
   digest: { mutate: ["src/core/digest.ts"], tests: ["src/core/digest.test.ts"] },
   "token-cache": {
-    mutate: ["src/auth/tokenCache.ts", "src/auth/authMiddleware.ts"],
-    tests: ["src/auth/auth.test.ts"],
+    mutate: ["src/auth/tokenCache.ts"],
+    tests: ["src/auth/auth.test.ts", "src/auth/authMiddleware.test.ts"],
+  },
+  "auth-middleware": {
+    mutate: ["src/auth/authMiddleware.ts"],
+    tests: ["src/auth/authMiddleware.test.ts", "src/auth/auth.test.ts"],
   },
   retry: { mutate: ["src/transport/retry.ts"], tests: ["src/transport/retry.test.ts"] },
   "circuit-breaker": {
@@ -21,6 +24,24 @@ export const MODULES = {
     static: true,
   },
   copy: { mutate: ["src/copy/copy.ts"], tests: ["test/copy.test.ts", "test/copy.failures.test.ts"] },
+  // The GHCR and Artifact Registry REST clients: error mapping, calls and pages (their unit tests run
+  // them against the provider fakes behind fault injection).
+  ghcr: {
+    mutate: ["src/providers/ghcr/githubErrors.ts", "src/providers/ghcr/packagesApi.ts"],
+    tests: [
+      "src/providers/ghcr/githubErrors.test.ts",
+      "src/providers/ghcr/packagesApi.test.ts",
+      "src/providers/ghcr/octokit.test.ts",
+    ],
+  },
+  gar: {
+    mutate: ["src/providers/gar/googleErrors.ts", "src/providers/gar/googleClient.ts"],
+    tests: [
+      "src/providers/gar/googleErrors.test.ts",
+      "src/providers/gar/googleClient.test.ts",
+      "src/providers/gar/quotaRetry.test.ts",
+    ],
+  },
   dockerhub: {
     mutate: ["src/providers/dockerhub/hubClient.ts", "src/providers/dockerhub/hubSession.ts"],
     tests: ["test/dockerhub.test.ts"],

@@ -60,6 +60,17 @@ describe("digests", () => {
 
   it("rejects non-strings with a typed error", () => {
     expect(() => parseDigest(undefined as unknown as string)).toThrow(InvalidDigestError);
+    expect(() => parseDigest(42 as unknown as string)).toThrow('invalid digest "42": not a string');
+  });
+
+  it("reads inputs up to 256 characters, and names at most 32 of an unknown algorithm", () => {
+    const longest = `${"x".repeat(256 - 65)}:${"a".repeat(64)}`;
+    expect(longest).toHaveLength(256);
+    expect(() => parseDigest(longest)).toThrow(/unsupported algorithm/);
+    expect(() => parseDigest(`${longest}a`)).toThrow(/too long/);
+    expect(() => parseDigest(`${"y".repeat(40)}:${"a".repeat(64)}`)).toThrow(
+      `unsupported algorithm ${JSON.stringify("y".repeat(32))}`,
+    );
   });
 
   it("splits algorithm and hex", () => {
@@ -198,6 +209,10 @@ describe("VerifyingStream", () => {
     const error = await run([data.subarray(1)], expected).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SizeMismatchError);
     expect((error as SizeMismatchError).actual).toBe(data.length - 1);
+    // Unnamed, the content is a blob.
+    expect((error as Error).message).toBe(
+      `blob size mismatch: expected ${data.length} bytes, got ${data.length - 1}`,
+    );
   });
 
   it("fails on wrong bytes of the right size", async () => {

@@ -276,6 +276,22 @@ describe("redirect policy", () => {
     );
     const bad = scripted({ "https://r.example/x": { status: 302, location: "http://[bad" } });
     await expect(run(bad.handler).send(get("https://r.example/x"))).rejects.toBeInstanceOf(ProtocolError);
+    await expect(run(bad.handler).send(get("https://r.example/x"))).rejects.toThrow(
+      "GET https://r.example: invalid redirect Location",
+    );
+  });
+
+  it("follows plain HTTP to plain HTTP: only leaving HTTPS is a downgrade", async () => {
+    const { handler, log } = scripted({
+      "http://mirror.example/x": { status: 302, location: "http://cdn.example/x" },
+    });
+    const res = await run(handler).send(get("http://mirror.example/x"));
+    expect(res.status).toBe(200);
+    expect(log.map((r) => r.url.href)).toEqual(["http://mirror.example/x", "http://cdn.example/x"]);
+  });
+
+  it("is the pipeline's redirect link", () => {
+    expect(redirectMiddleware().name).toBe("redirect");
   });
 
   it("returns a redirect without Location as it is", async () => {

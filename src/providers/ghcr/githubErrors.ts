@@ -48,10 +48,11 @@ export function githubError(error: unknown, operation: string): RegkitError {
   }
   const headers = failure.response.headers ?? {};
   const data = failure.response.data;
-  const message =
+  const said =
     data && typeof data === "object" && typeof (data as { message?: unknown }).message === "string"
       ? truncate((data as { message: string }).message, 200)
-      : `HTTP ${status}`;
+      : undefined;
+  const message = said ?? `HTTP ${status}`;
   const context = { provider: "ghcr" as const, status };
   const reset = Number(headers["x-ratelimit-reset"]);
   const resetAt = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : undefined;
@@ -84,5 +85,11 @@ export function githubError(error: unknown, operation: string): RegkitError {
     return new AuthorizationError(`${operation} on GitHub: ${message}${scopes}`, context);
   }
   if (status === 404) return new NotFoundError(`${operation} on GitHub: ${message}`, context);
-  return errorFromResponse({ operation: `${operation} on GitHub`, status, message, provider: "ghcr" });
+  // Without GitHub's words the status alone is the message ("HTTP 503", not "HTTP 503: HTTP 503").
+  return errorFromResponse({
+    operation: `${operation} on GitHub`,
+    status,
+    ...(said !== undefined ? { message: said } : {}),
+    provider: "ghcr",
+  });
 }
