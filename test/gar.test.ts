@@ -16,6 +16,7 @@ import { type GeneratedImage, generateImage } from "../src/sim/images.js";
 import { type RegistryServer, startRegistryServer } from "../src/sim/server.js";
 import { discoveryContract } from "./support/contract.js";
 import { readAll } from "./support/streams.js";
+import { all, thrown } from "./support/thrown.js";
 
 let server: RegistryServer;
 let fake: GarFake;
@@ -71,20 +72,6 @@ async function push(
 }
 
 /** The error a promise (or async function) rejects with; the test fails when it resolves. */
-async function thrown<T extends Error>(work: Promise<unknown> | (() => unknown)): Promise<T> {
-  try {
-    await (typeof work === "function" ? work() : work);
-  } catch (error) {
-    return error as T;
-  }
-  throw new Error("expected a rejection");
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 beforeAll(async () => {
   fake = garFake({ tokenTtlSeconds: 3600 });

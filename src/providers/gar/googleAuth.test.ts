@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthenticationError, ConfigurationError, exitCodeFor, type RegkitError } from "../../core/errors.js";
+import { thrown } from "../../../test/support/thrown.js";
+import { AuthenticationError, ConfigurationError, exitCodeFor } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
 import { type GarFake, garFake } from "../../sim/gar/fake.js";
 import { type RegistryServer, startRegistryServer } from "../../sim/server.js";
@@ -35,15 +36,6 @@ async function file(name: string, content: unknown): Promise<string> {
   const path = join(work, name);
   await writeFile(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
-}
-
-async function thrown(work: Promise<unknown>): Promise<RegkitError> {
-  try {
-    await work;
-  } catch (error) {
-    return error as RegkitError;
-  }
-  throw new Error("expected a rejection");
 }
 
 const source = (options: Partial<ConstructorParameters<typeof GoogleTokenSource>[0]> = {}) =>

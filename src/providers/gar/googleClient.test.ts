@@ -10,13 +10,13 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { all, thrown } from "../../../test/support/thrown.js";
 import {
   AuthenticationError,
   exitCodeFor,
   NotFoundError,
   ProtocolError,
   RateLimitError,
-  type RegkitError,
   ServerError,
 } from "../../core/errors.js";
 import { SecretString } from "../../core/secret.js";
@@ -73,21 +73,6 @@ async function setup(rules: FaultRule[], maxRetries = 0) {
   );
   const requests = (path: string) => faults.log.filter((line) => line.split(" ")[1] === path);
   return { client, fake, faults, requests };
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function thrown(work: Promise<unknown>): Promise<RegkitError> {
-  try {
-    await work;
-  } catch (error) {
-    return error as RegkitError;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("Artifact Registry REST client: failures", () => {

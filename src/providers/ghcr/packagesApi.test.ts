@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { all, thrown } from "../../../test/support/thrown.js";
 import { basic, staticCredentials } from "../../auth/credentials.js";
 import {
   AuthenticationError,
@@ -16,7 +17,6 @@ import {
   NotFoundError,
   ProtocolError,
   RateLimitError,
-  type RegkitError,
   ServerError,
   UnsupportedError,
 } from "../../core/errors.js";
@@ -86,21 +86,6 @@ async function setup(rules: FaultRule[], maxRetries = 0, images = 1, token = TOK
   const statuses = (path: string) =>
     faults.log.filter((line) => line.split(" ")[1] === path).map((line) => line.split(" ")[2]);
   return { client, statuses, digest: digests[0]!, digests };
-}
-
-async function thrown(work: Promise<unknown>): Promise<RegkitError> {
-  try {
-    await work;
-  } catch (error) {
-    return error as RegkitError;
-  }
-  throw new Error("expected a rejection");
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
 }
 
 describe("GHCR Packages API client: failures", () => {
