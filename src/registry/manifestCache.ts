@@ -2,6 +2,7 @@ import { type Digest, digestAlgorithm, digestEquals, digestOf } from "../core/di
 import type { Descriptor } from "../core/manifest.js";
 import type { DiskManifestCacheOptions } from "./manifestDiskCache.js";
 
+/** How a `Registry` keeps verified manifests: in memory by digest, tag answers for a short time, and optionally on disk. */
 export interface ManifestCacheOptions {
   /** Most manifests kept (default 256); 0 turns the cache off. */
   maxEntries?: number;

@@ -137,6 +137,7 @@ export class DiskManifestCache {
     if (!this.#scanned || this.#written > this.#maxBytes / 4) await this.#maybePrune();
   }
 
+  /** Forgets a manifest (the registry deleted it); a missing entry is not an error. */
   async delete(host: string, repository: string, digest: Digest): Promise<void> {
     if (!this.enabled) return;
     await unlink(this.#path(host, repository, digest)).catch(() => {});
