@@ -353,7 +353,7 @@ describe("auth middleware: Bearer challenges", () => {
   it("refuses a plain-HTTP token realm unless its policy allows the host", async () => {
     const plain = 'Bearer realm="http://auth.test/token",service="svc"';
     const registry = peer(bearerGuard("T1", plain));
-    await expect(wrap(registry.handler)(get())).rejects.toThrow(/refusing token realm over plain HTTP/);
+    await expect(wrap(registry.handler)(get())).rejects.toThrow(/refusing a token realm over plain HTTP/);
     const allowed = peer(bearerGuard("T1", plain));
     const policy = new EndpointPolicy({ insecureHosts: ["auth.test"] });
     expect((await wrap(allowed.handler, { policy })(get())).status).toBe(200);

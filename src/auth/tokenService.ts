@@ -61,14 +61,13 @@ export function realmUrl(
   }
   if (url.username || url.password)
     throw new ProtocolError(`${registry}: the token realm carries credentials`);
-  if (url.protocol === "http:" && registryIsHttps) {
+  // Loopback may serve plain HTTP, but a token realm that downgrades an HTTPS registry is allowed
+  // only where the user named its host insecure: Basic credentials go to the realm.
+  const plainAllowed = registryIsHttps ? policy.namesInsecure(url.host) : policy.allowsPlainHttp(url.host);
+  if (url.protocol === "http:" && !plainAllowed) {
+    const downgrade = registryIsHttps ? " for a registry served over HTTPS" : "";
     throw new ProtocolError(
-      `${registry}: refusing a token realm over plain HTTP (${url.origin}) for a registry served over HTTPS`,
-    );
-  }
-  if (url.protocol === "http:" && !policy.allowsPlainHttp(url.host)) {
-    throw new ProtocolError(
-      `${registry}: refusing token realm over plain HTTP (${url.origin}); use --insecure-registry ${url.host} if intended`,
+      `${registry}: refusing a token realm over plain HTTP (${url.origin})${downgrade}; use --insecure-registry ${url.host} if intended`,
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:")

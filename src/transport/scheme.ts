@@ -103,6 +103,11 @@ export class EndpointPolicy {
     return resolved;
   }
 
+  /** Whether the user named `host` insecure (`--insecure-registry`); loopback alone does not count. */
+  namesInsecure(host: string): boolean {
+    return this.#namedInsecure(host);
+  }
+
   #namedInsecure(host: string): boolean {
     const parts = splitHost(host);
     if (!parts) return false;
