@@ -3,7 +3,7 @@ import { type AuthOptions, authMiddleware } from "../auth/authMiddleware.js";
 import type { CredentialProvider } from "../auth/credentials.js";
 import { defaultCredentials } from "../auth/defaultCredentials.js";
 import type { TokenCache } from "../auth/tokenCache.js";
-import { ConfigurationError, InvalidInputError, InvalidReferenceError, truncate } from "../core/errors.js";
+import { ConfigurationError, InvalidInputError, InvalidReferenceError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { isValidRepository, parseRepository, registryEndpoint } from "../core/reference.js";
 import { Recorder, Replayer } from "../transport/cassette.js";
@@ -17,6 +17,7 @@ import { EndpointPolicy } from "../transport/scheme.js";
 import { tracingMiddleware } from "../transport/tracing.js";
 import type { Handler, Middleware } from "../transport/types.js";
 import { RegistryContext } from "./context.js";
+import { aliasCredentials, endpointFor, endpointOverrides } from "./endpoints.js";
 import { ManifestCache, type ManifestCacheOptions } from "./manifestCache.js";
 import { DiskManifestCache } from "./manifestDiskCache.js";
 import type { PagedIterable } from "./pagination.js";
@@ -77,44 +78,6 @@ export interface RegistryOptions extends HttpClientOptions {
    * with `disk: { dir }`, also on disk, shared across processes.
    */
   manifestCache?: ManifestCacheOptions | false;
-}
-
-/** Parses `endpoints`, keyed by the host requests would otherwise go to (`registry-1.docker.io`). */
-function endpointOverrides(entries: Record<string, string>): Map<string, URL> {
-  const map = new Map<string, URL>();
-  for (const [name, value] of Object.entries(entries)) {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      throw new ConfigurationError(`endpoint for ${name} is not a URL: ${JSON.stringify(truncate(value))}`);
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:")
-      throw new ConfigurationError(`endpoint for ${name} must be an http(s) URL`);
-    map.set(registryEndpoint(name.toLowerCase()), new URL(`${url.origin}/`));
-  }
-  return map;
-}
-
-/** The override for a registry: its own entry, else the first `*suffix` pattern it ends with. */
-export function endpointFor(endpoints: Map<string, URL>, registry: string): URL | undefined {
-  const host = registryEndpoint(registry.toLowerCase());
-  const exact = endpoints.get(host);
-  if (exact) return exact;
-  for (const [name, url] of endpoints)
-    if (name.startsWith("*") && host.endsWith(name.slice(1)) && host.length > name.length - 1) return url;
-  return undefined;
-}
-
-/** Requests to an overriding endpoint use the credentials of the registry name it stands for. */
-function aliasCredentials(provider: CredentialProvider, endpoints: Map<string, URL>): CredentialProvider {
-  if (endpoints.size === 0) return provider;
-  const names = new Map([...endpoints].map(([name, url]) => [url.host, name]));
-  return {
-    name: provider.name,
-    resolve: (target) =>
-      provider.resolve({ ...target, registry: names.get(target.registry) ?? target.registry }),
-  };
 }
 
 /** What `/v2/` answered: reachable, the auth challenge, the API version header. */
