@@ -83,8 +83,8 @@ const seen = (path: string) =>
     .map((line) => `${line.split(" ")[0]} ${line.split(" ")[2]}`);
 
 describe("HubClient: requests", () => {
-  it("asks for JSON with the bearer token from the first request, and sends bodies as JSON", async () => {
-    const c = alice();
+  it("asks for JSON with the bearer token from the first request, and sends bodies as JSON, under the URL however it ends", async () => {
+    const c = client({ login: loginAs("alice") }, `${hub.hubUrl}///`);
     const created = await c.api.createRepository("alice/made", { isPrivate: true, description: "d" });
     expect(created).toMatchObject({ repository: "alice/made", isPrivate: true, description: "d" });
     expect(c.sent.map((r) => `${r.method} ${r.url.pathname}`)).toEqual([
@@ -92,6 +92,7 @@ describe("HubClient: requests", () => {
       "POST /hub/v2/namespaces/alice/repositories",
     ]);
     const create = c.sent[1]!;
+    expect(create.url.href).toBe(`${hub.hubUrl}/v2/namespaces/alice/repositories`);
     const authorization = await c.session.authorization();
     expect(create.headers).toEqual({
       accept: "application/json",

@@ -272,6 +272,10 @@ describe("HubSession: failed logins", () => {
     expect(await outcome({ detail: "account locked", login_2fa_token: 7 })).toBe(
       "UNAUTHORIZED Docker Hub login as dave failed: account locked",
     );
+    // An answer too large to be an error body is not read: no reason, and no second factor either.
+    expect(await outcome({ detail: "2FA".padEnd(70_000, ".") })).toBe(
+      "UNAUTHORIZED Docker Hub login as dave failed: incorrect credentials",
+    );
     expect(await outcome("not json")).toBe(
       "UNAUTHORIZED Docker Hub login as dave failed: incorrect credentials",
     );
