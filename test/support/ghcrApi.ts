@@ -22,6 +22,21 @@ export const TOKEN = "ghp_alice_all";
 /** The versions listing of acme/app. */
 export const VERSIONS = "/github/orgs/acme/packages/container/app/versions";
 
+/** A package answer of alice's in the REST description's shape, without the optional `owner`. */
+export function ownerlessPackage(name: string) {
+  return {
+    id: 7,
+    name,
+    package_type: "container",
+    visibility: "private",
+    url: `https://api.github.com/users/alice/packages/container/${name}`,
+    html_url: `https://github.com/users/alice/packages/container/package/${name}`,
+    version_count: 1,
+    created_at: "2026-01-01T00:00:00Z",
+    updated_at: "2026-01-01T00:00:00Z",
+  };
+}
+
 /**
  * The GHCR Packages API unit tests' fixture: registers the suite's hooks
  * (a temporary directory; every fake and client closed after the suite) and

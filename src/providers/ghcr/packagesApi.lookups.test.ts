@@ -5,7 +5,7 @@
  * remembered, and the span of each call.
  */
 import { describe, expect, it } from "vitest";
-import { ghcrApiFixture, TOKEN } from "../../../test/support/ghcrApi.js";
+import { ghcrApiFixture, ownerlessPackage, TOKEN } from "../../../test/support/ghcrApi.js";
 import { all } from "../../../test/support/thrown.js";
 import { InvalidInputError, NotFoundError, ServerError, UnsupportedError } from "../../core/errors.js";
 
@@ -120,7 +120,9 @@ describe("GHCR Packages API client: owners, repositories and filters", () => {
   });
 
   it("names each call in its span: operation, owner, package, version or route", async () => {
-    const { client, operations, digest } = await setup([]);
+    const { client, operations, digest, push } = await setup([]);
+    await push("alice/tool", "alice-tool", ["v1"]);
+    const pushed = operations().length;
     expect(await client.api.ownerType("acme")).toBe("Organization");
     expect((await client.api.package("acme", "app")).name).toBe("app");
     const [version] = await all(client.api.versions("acme", "app"));
@@ -128,6 +130,8 @@ describe("GHCR Packages API client: owners, repositories and filters", () => {
     await client.api.deleteVersion("acme", "app", version!.id);
     await client.api.restoreVersion("acme", "app", version!.id);
     expect((await all(client.api.packages({ org: "acme" }))).map((p) => p.name)).toEqual(["app"]);
+    // The token's packages name their owner: no need to ask who the token's user is.
+    expect((await all(client.api.packages({ mine: true }))).map((p) => p.owner)).toEqual(["alice"]);
     const target = { owner: "acme", package: "app", provider: "ghcr" };
     const id = String(version!.id);
     const versions = {
@@ -135,7 +139,8 @@ describe("GHCR Packages API client: owners, repositories and filters", () => {
       provider: "ghcr",
     };
     const packages = { route: "GET /orgs/{org}/packages", provider: "ghcr" };
-    expect(operations()).toEqual([
+    const mine = { name: "ghcr.packages.list", route: "GET /user/packages", provider: "ghcr" };
+    expect(operations().slice(pushed)).toEqual([
       { name: "ghcr.owner.get", owner: "acme", provider: "ghcr" },
       { name: "ghcr.package.get", ...target },
       { name: "ghcr.versions.list", ...versions },
@@ -145,6 +150,26 @@ describe("GHCR Packages API client: owners, repositories and filters", () => {
       { name: "ghcr.version.restore", ...target, version: id },
       { name: "ghcr.packages.list", ...packages },
       { name: "ghcr.packages.list", ...packages },
+      mine,
+      mine,
+    ]);
+  });
+
+  it("a package of the token's user whose answer leaves out its owner is the token's user's", async () => {
+    const { client, operations } = await setup([
+      {
+        kind: "body",
+        route: "/^\\/github\\/user\\/packages$/",
+        body: JSON.stringify([ownerlessPackage("tool")]),
+      },
+    ]);
+    expect((await all(client.api.packages({ mine: true }))).map((p) => `${p.owner}/${p.name}`)).toEqual([
+      "alice/tool",
+    ]);
+    expect(operations().map((span) => span.name)).toEqual([
+      "ghcr.packages.list",
+      "ghcr.user.get",
+      "ghcr.packages.list",
     ]);
   });
 });

@@ -5,7 +5,7 @@
  * (`body` faults), and Link pages walked to the end.
  */
 import { describe, expect, it } from "vitest";
-import { ghcrApiFixture, VERSIONS } from "../../../test/support/ghcrApi.js";
+import { ghcrApiFixture, ownerlessPackage, VERSIONS } from "../../../test/support/ghcrApi.js";
 import { all, thrown } from "../../../test/support/thrown.js";
 import {
   AuthenticationError,
@@ -95,20 +95,10 @@ describe("GHCR Packages API client: answers of the wrong shape", () => {
     const { client, fake } = await setup([
       { ...body("/github/users/alice", { login: "alice", type: "Bot" }), times: 1 },
       { ...body("/github/users/alice", { login: 5, type: "User" }), times: 1 },
-
-      body(`${API}`, [
-        {
-          id: 1,
-          name: "x",
-          package_type: "container",
-          visibility: "private",
-          url: "u",
-          html_url: "h",
-          version_count: 1,
-          owner: { login: 5 },
-        },
-      ]),
+      body(`${API}`, [{ ...ownerlessPackage("x"), owner: { login: 5 } }]),
       body(`${API}/container/app`, []),
+      body("/github/user/packages", [ownerlessPackage("tool")]),
+      body("/github/user", { login: 5 }),
       body(`${API}/container/app/versions`, { message: "moved" }),
       body(`${API}/container/app/versions/\\d+`, {}),
     ]);
@@ -126,6 +116,9 @@ describe("GHCR Packages API client: answers of the wrong shape", () => {
     );
     expect(await failure(all(client.api.packages({ org: "acme" })))).toBe(
       "unexpected GitHub answer for packages.list at owner.login: Invalid input: expected string, received number",
+    );
+    expect(await failure(all(client.api.packages({ mine: true })))).toBe(
+      "unexpected GitHub answer for user at login: Invalid input: expected string, received number",
     );
     expect(await failure(client.api.package("acme", "app"))).toBe(
       "unexpected GitHub answer for package at (root): Invalid input: expected object, received array",
