@@ -31,6 +31,7 @@ export const MODULES = {
     tests: [
       "src/providers/ghcr/githubErrors.test.ts",
       "src/providers/ghcr/packagesApi.test.ts",
+      "src/providers/ghcr/packagesApi.lookups.test.ts",
       "src/providers/ghcr/octokit.test.ts",
     ],
   },

@@ -9,7 +9,7 @@ import { ConfigurationError } from "../core/errors.js";
  */
 export const faultRuleSchema = z.object({
   /** `status`: answer with this status (429 carries rate-limit headers and Retry-After). */
-  kind: z.enum(["status", "latency", "reset", "truncate", "trickle"]),
+  kind: z.enum(["status", "latency", "reset", "truncate", "trickle", "body"]),
   status: z.number().int().min(400).max(599).optional(),
   /** OCI error code of an injected status (default by status: TOOMANYREQUESTS, UNAVAILABLE, UNKNOWN). */
   code: z
@@ -22,6 +22,8 @@ export const faultRuleSchema = z.object({
   delayMs: z.number().int().min(0).max(60_000).optional(),
   /** For `reset`/`truncate`: bytes of the body sent before cutting; for `trickle`: bytes per chunk. */
   bytes: z.number().int().min(0).optional(),
+  /** For `body`: what the answer carries instead, status and headers kept (an answer of the wrong shape). */
+  body: z.string().max(1_048_576).optional(),
   /** Substring or `/regex/` the path must match. */
   route: z.string().optional(),
   method: z.string().optional(),
@@ -151,12 +153,15 @@ export class FaultInjector {
       const body = c.res.body;
       if (!body) return undefined;
       const headers = new Headers(c.res.headers);
-      // A truncated body keeps valid framing (no Content-Length), so only the content is short.
-      if (rule.kind === "truncate") headers.delete("content-length");
+      // A truncated or replaced body keeps valid framing (no Content-Length), so only the content differs.
+      if (rule.kind === "truncate" || rule.kind === "body") headers.delete("content-length");
       const status = c.res.status;
       // Hono merges the old response's headers into a new one; clear it so Content-Length stays removed.
       c.res = undefined;
-      c.res = new Response(damaged(body, rule), { status, headers });
+      c.res = new Response(rule.kind === "body" ? (rule.body ?? "") : damaged(body, rule), {
+        status,
+        headers,
+      });
       return undefined;
     }
   }

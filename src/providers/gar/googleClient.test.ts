@@ -2,7 +2,8 @@
  * The Artifact Registry REST client's error paths against the embedded
  * Artifact Registry fake behind fault injection: 5xx answers retried or
  * reported, quota answers with Retry-After, a 401 answered with one fresh
- * token, bodies cut short, and `pageToken` pages walked to the end.
+ * token, bodies cut short, `pageToken` pages walked to the end (and no
+ * further than 10,000), and deletes that answer nothing needed.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -221,6 +222,30 @@ describe("Artifact Registry REST client: requests and answers", () => {
     expect(exitCodeFor(missing)).toBe(3);
   });
 
+  it("a call answering nothing needed (a tag's delete) is sent, and its failure is a typed error", async () => {
+    const { client, requests } = await setup([]);
+    const image = await generateImage({ seed: "deleted-tag", layers: 1, layerSize: 128 });
+    const repo = client.repository("us-central1-docker.pkg.dev/demo-project/containers/pruned");
+    for (const blob of [image.config, ...image.layers])
+      await repo.uploads.upload(blob.bytes, {
+        digest: blob.digest,
+        size: blob.size,
+        mediaType: blob.mediaType,
+      });
+    for (const tag of ["keep", "drop"])
+      await repo.manifests.put(tag, image.manifest.bytes, image.manifest.mediaType);
+    const pkg = { ...REPO, image: "pruned" };
+    const tagPath = `${REPO_PATH}/packages/pruned/tags/drop`;
+    await client.api.deleteTag(pkg, "drop");
+    expect(requests(tagPath)).toEqual([`DELETE ${tagPath} 200`]);
+    expect((await all(client.api.tags(pkg))).map((t) => t.name.split("/").at(-1))).toEqual(["keep"]);
+    const again = await thrown(client.api.deleteTag(pkg, "drop"));
+    expect(again).toBeInstanceOf(NotFoundError);
+    expect(again.message).toMatch(
+      /^delete projects\/demo-project\/locations\/us-central1\/repositories\/containers\/packages\/pruned\/tags\/drop: /,
+    );
+  });
+
   /** A client of a scripted Google API: `answer` gives each page's JSON; the requests are kept. */
   function scripted(answer: (req: HttpRequest, n: number) => unknown, baseUrl = "https://api.test/") {
     const seen: HttpRequest[] = [];
@@ -286,6 +311,24 @@ describe("Artifact Registry REST client: requests and answers", () => {
     expect(items).toEqual(["i1", "i2", "i3"]);
     expect(seen).toHaveLength(3);
   });
+
+  it("gives up after 10,000 pages, each with a new token", async () => {
+    // Past the cap the script stops handing out tokens, so a listing without the cap ends quietly.
+    const { client, seen } = scripted((_req, n) => ({
+      items: [`i${n}`],
+      ...(n <= 10_005 ? { nextPageToken: `p${n}` } : {}),
+    }));
+    let items = 0;
+    const error = await thrown(
+      (async () => {
+        for await (const _ of client.pages(call, "items", page, String)) items++;
+      })(),
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.message).toBe("list things: pagination loops");
+    expect(seen).toHaveLength(10_001);
+    expect(items).toBe(10_001);
+  }, 60_000);
 
   it("names the nested field of a wrong answer with dots", async () => {
     const { client } = scripted(() => ({ outer: { inner: 5 } }));

@@ -46,9 +46,20 @@ describe("githubError", () => {
     // octokit reports a network failure as status 500 without a response.
     const network = githubError(new RequestError("socket hang up", 500, { request }), "list versions");
     expect(network).toBeInstanceOf(ServerError);
+    expect(down.provider).toBe("ghcr");
     const odd = githubError(new Error("x".repeat(300)), "list versions");
     expect(odd).toBeInstanceOf(ProtocolError);
     expect(odd.message).toBe(`list versions on GitHub: ${"x".repeat(120)}…`);
+    expect(odd.provider).toBe("ghcr");
+    // Below 500 without an answer (nothing GitHub said) is no server error.
+    const unanswered = githubError(new RequestError("refused", 404, { request }), "get");
+    expect(unanswered).toBeInstanceOf(ProtocolError);
+    expect(unanswered.message).toBe("get on GitHub: refused");
+    // Without a status the answer is not read: no status, no meaning.
+    const statusless = Object.assign(new Error("odd failure"), { response: { headers: {}, data: {} } });
+    expect(githubError(statusless, "get")).toEqual(
+      new ProtocolError("get on GitHub: odd failure", { provider: "ghcr" }),
+    );
     expect(githubError("a string", "op").message).toBe("op on GitHub: a string");
     // A 500 is a server error (retried by the transport), answered or not.
     const answered = githubError(failure(500, {}, { message: "Server Error" }), "op");
@@ -87,6 +98,15 @@ describe("githubError", () => {
     expect(githubError(failure(403, {}, { message: "Forbidden" }), "get").message).toBe(
       "get on GitHub: Forbidden",
     );
+    // No accepted scopes named: nothing is said to lack, whatever the token holds.
+    expect(
+      githubError(failure(403, { "x-oauth-scopes": "read:packages" }, { message: "Forbidden" }), "get")
+        .message,
+    ).toBe("get on GitHub: Forbidden");
+    expect(
+      githubError(failure(403, { "x-accepted-oauth-scopes": "read:packages, delete:packages," }), "delete")
+        .message,
+    ).toBe("delete on GitHub: HTTP 403 (the token lacks the read:packages, delete:packages scope)");
   });
 
   it("a 403 or 429 with an empty budget is a rate limit, waiting until the reset or Retry-After", () => {
@@ -118,10 +138,21 @@ describe("githubError", () => {
     const bare = githubError(failure(429, { "x-ratelimit-reset": "soon" }), "list") as RateLimitError;
     expect(bare.retryAfterMs).toBeUndefined();
     expect(bare.resetAt).toBeUndefined();
+    // A reset at 0, or not a finite time, is no reset.
+    for (const reset of ["0", "Infinity"]) {
+      const none = githubError(failure(429, { "x-ratelimit-reset": reset }), "list") as RateLimitError;
+      expect(none.message).toBe("list on GitHub: HTTP 429");
+      expect(none.resetAt).toBeUndefined();
+      expect(none.retryAfterMs).toBeUndefined();
+    }
     // A 403 with budget left is a permission problem, not a rate limit.
     expect(githubError(failure(403, { "x-ratelimit-remaining": "10" }), "list")).toBeInstanceOf(
       AuthorizationError,
     );
+    // The answer that spent the last of the budget is what it says, not a rate limit.
+    const last = githubError(failure(404, { "x-ratelimit-remaining": "0" }), "get");
+    expect(last).toBeInstanceOf(NotFoundError);
+    expect(last.message).toBe("get on GitHub: HTTP 404");
   });
 
   it("a 404 is not found; other answers map as registry answers do", () => {
@@ -129,6 +160,8 @@ describe("githubError", () => {
     expect(missing).toBeInstanceOf(NotFoundError);
     expect(missing.message).toBe("get package on GitHub: Package not found.");
     expect(exitCodeFor(missing)).toBe(3);
+    expect(missing.provider).toBe("ghcr");
+    expect(missing.status).toBe(404);
     const invalid = githubError(failure(422, {}, { message: "Validation Failed" }), "restore");
     expect(invalid.message).toContain("restore on GitHub");
     expect(invalid.message).toContain("Validation Failed");
@@ -139,6 +172,7 @@ describe("githubError", () => {
     // A body whose message is not a string, or no body at all, says the status.
     expect(githubError(failure(404, {}, { message: 42 }), "get").message).toBe("get on GitHub: HTTP 404");
     expect(githubError(failure(404, {}, "plain text"), "get").message).toBe("get on GitHub: HTTP 404");
+    expect(githubError(failure(404, {}, null), "get").message).toBe("get on GitHub: HTTP 404");
     const long = githubError(failure(404, {}, { message: "m".repeat(500) }), "get").message;
     expect(long).toBe(`get on GitHub: ${"m".repeat(200)}…`);
   });

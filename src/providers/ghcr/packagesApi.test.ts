@@ -1,92 +1,23 @@
 /**
  * The GHCR Packages API client's error paths against the embedded GHCR fake
  * behind fault injection: 5xx answers retried by octokit or reported,
- * secondary rate limits, bodies cut short, answers of the wrong shape, and
- * Link pages walked to the end.
+ * secondary rate limits, bodies cut short, answers of the wrong shape
+ * (`body` faults), and Link pages walked to the end.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { ghcrApiFixture, ownerlessPackage, VERSIONS } from "../../../test/support/ghcrApi.js";
 import { all, thrown } from "../../../test/support/thrown.js";
-import { basic, staticCredentials } from "../../auth/credentials.js";
 import {
   AuthenticationError,
   exitCodeFor,
-  InvalidInputError,
   NotFoundError,
   ProtocolError,
   RateLimitError,
   ServerError,
-  UnsupportedError,
 } from "../../core/errors.js";
-import { SecretString } from "../../core/secret.js";
-import { Users } from "../../sim/auth/users.js";
-import { FaultInjector, type FaultRule } from "../../sim/faults.js";
-import { ghcrFake } from "../../sim/ghcr/fake.js";
-import { generateImage } from "../../sim/images.js";
-import { type RegistryServer, startRegistryServer } from "../../sim/server.js";
-import { loadGhcrConfig } from "./config.js";
-import { Ghcr } from "./index.js";
+import type { FaultRule } from "../../sim/faults.js";
 
-const TOKEN = "ghp_alice_all";
-const VERSIONS = "/github/orgs/acme/packages/container/app/versions";
-let work: string;
-const cleanup: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "regkit-ghcr-api-"));
-  await writeFile(join(work, "empty.yaml"), "");
-});
-afterAll(async () => {
-  for (const close of cleanup.reverse()) await close();
-  await rm(work, { recursive: true, force: true });
-});
-
-/** The fake (acme/app: `images` images, tagged t0, t1, …) behind `rules`, and a client retrying `maxRetries` times. */
-async function setup(rules: FaultRule[], maxRetries = 0, images = 1, token = TOKEN) {
-  const fake = ghcrFake({
-    organizations: { acme: ["alice"] },
-    tokens: { [TOKEN]: { user: "alice", scopes: ["read:packages", "write:packages", "delete:packages"] } },
-  });
-  // The faults apply only once the image is pushed: a rule's route names API paths only.
-  const faults = new FaultInjector({ rules });
-  const server: RegistryServer = await startRegistryServer({
-    users: new Users({ alice: "pw" }),
-    providers: [fake],
-    faults,
-  });
-  const env = { GHCR_REGISTRY_URL: server.url, GITHUB_API_URL: `${server.url}/github` };
-  const config = await loadGhcrConfig({ env, file: join(work, "empty.yaml") });
-  const client = new Ghcr(
-    { ...config, maxRetries },
-    {
-      credentials: staticCredentials({ "ghcr.io": basic("alice", TOKEN) }),
-      token: new SecretString(token),
-      writeIntervalMs: 0,
-    },
-  );
-  cleanup.push(
-    async () => client.close(),
-    async () => server.close(),
-  );
-  const repo = client.registry.repository("ghcr.io", "acme/app");
-  const digests: string[] = [];
-  for (let i = 0; i < images; i++) {
-    const image = await generateImage({ seed: `ghcr-api-${i}`, layers: 1, layerSize: 256 });
-    for (const blob of [image.config, ...image.layers])
-      await repo.uploads.upload(blob.bytes, {
-        digest: blob.digest,
-        size: blob.size,
-        mediaType: blob.mediaType,
-      });
-    await repo.manifests.put(`t${i}`, image.manifest.bytes, image.manifest.mediaType);
-    digests.push(image.manifest.digest);
-  }
-  const statuses = (path: string) =>
-    faults.log.filter((line) => line.split(" ")[1] === path).map((line) => line.split(" ")[2]);
-  return { client, statuses, digest: digests[0]!, digests };
-}
+const setup = ghcrApiFixture();
 
 describe("GHCR Packages API client: failures", () => {
   it("a 502 is retried by octokit and the listing succeeds", async () => {
@@ -151,67 +82,53 @@ describe("GHCR Packages API client: pages", () => {
   });
 });
 
-describe("GHCR Packages API client: listings and lookups", () => {
-  it("lists packages per organisation, user, the token's user and repository; a repository must be OWNER/REPO", async () => {
-    const { client } = await setup([]);
-    const names = async (scope: Parameters<typeof client.api.packages>[0]) =>
-      (await all(client.api.packages(scope))).map((p) => `${p.owner}/${p.name}`);
-    expect(await names({ org: "acme" })).toEqual(["acme/app"]);
-    expect(await names({ user: "alice" })).toEqual([]);
-    expect(await names({ mine: true })).toEqual([]);
-    expect(await names({ repository: "acme/unlinked" })).toEqual([]);
-    await expect(all(client.api.packages({ repository: "acme" }))).rejects.toThrow(
-      new InvalidInputError("repository must be OWNER/REPO, got acme"),
-    );
-    expect(await client.api.ownerType("ACME")).toBe("Organization");
-    expect(await client.api.ownerType("alice")).toBe("User");
-    expect(await client.api.visibility("acme", "app")).toBe("private");
+describe("GHCR Packages API client: answers of the wrong shape", () => {
+  const API = "/github/orgs/acme/packages";
+  const body = (route: string, value: unknown): FaultRule => ({
+    kind: "body",
+    route: `/^${route.replaceAll("/", "\\/")}$/`,
+    method: "GET",
+    body: JSON.stringify(value),
   });
 
-  it("filters versions by tagged state, tag and age", async () => {
-    const { client, digests } = await setup([], 0, 2);
-    const listed = async (filter: Parameters<typeof client.api.versions>[2]) =>
-      (await all(client.api.versions("acme", "app", filter))).map((v) => v.digest).sort();
-    expect(await listed({ tagged: true })).toEqual([...digests].sort());
-    expect(await listed({ tagged: false })).toEqual([]);
-    expect(await listed({ tag: (t) => t === "t1" })).toEqual([digests[1]]);
-    expect(await listed({ olderThan: new Date(Date.now() + 60_000) })).toEqual([...digests].sort());
-    expect(await listed({ olderThan: new Date(0) })).toEqual([]);
-    expect(await listed({ state: "deleted" })).toEqual([]);
-  });
-
-  it("finds a version by id, tag or digest; deletes and restores it", async () => {
-    const { client, digests } = await setup([], 0, 2);
-    const byTag = await client.api.findVersion("acme", "app", "t0");
-    expect(byTag.digest).toBe(digests[0]);
-    expect((await client.api.findVersion("acme", "app", digests[1]!)).tags).toEqual(["t1"]);
-    expect((await client.api.findVersion("acme", "app", byTag.id)).digest).toBe(digests[0]);
-    expect((await client.api.findVersion("acme", "app", String(byTag.id))).digest).toBe(digests[0]);
-    await expect(client.api.findVersion("acme", "app", "t9")).rejects.toThrow(
-      new NotFoundError("ghcr.io/acme/app: no version tagged t9", { provider: "ghcr" }),
+  it("are protocol errors naming what was asked and where the answer went wrong", async () => {
+    const { client, fake } = await setup([
+      { ...body("/github/users/alice", { login: "alice", type: "Bot" }), times: 1 },
+      { ...body("/github/users/alice", { login: 5, type: "User" }), times: 1 },
+      body(`${API}`, [{ ...ownerlessPackage("x"), owner: { login: 5 } }]),
+      body(`${API}/container/app`, []),
+      body("/github/user/packages", [ownerlessPackage("tool")]),
+      body("/github/user", { login: 5 }),
+      body(`${API}/container/app/versions`, { message: "moved" }),
+      body(`${API}/container/app/versions/\\d+`, {}),
+    ]);
+    const failure = async (work: Promise<unknown>) => {
+      const error = await thrown(work);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect(error.provider).toBe("ghcr");
+      return error.message;
+    };
+    expect(await failure(client.api.ownerType("alice"))).toBe(
+      "GitHub: alice is a Bot, not a user or organisation",
     );
-    const deleted = await client.api.deleteByReference("acme", "app", "t0");
-    expect(deleted.id).toBe(byTag.id);
-    await expect(client.api.findVersion("acme", "app", "t0")).rejects.toThrow(NotFoundError);
-    const restorable = await client.api.findVersion("acme", "app", digests[0]!, "deleted");
-    expect(restorable.id).toBe(byTag.id);
-    await expect(client.api.findVersion("acme", "app", digests[1]!, "deleted")).rejects.toThrow(
-      `ghcr.io/acme/app: no deleted version with digest ${digests[1]}`,
+    expect(await failure(client.api.ownerType("alice"))).toBe(
+      "unexpected GitHub answer for owner at login: Invalid input: expected string, received number",
     );
-    await client.api.restoreVersion("acme", "app", byTag.id);
-    expect((await client.api.findVersion("acme", "app", "t0")).id).toBe(byTag.id);
-  });
-
-  it("says where a package's visibility can be changed, as the REST API cannot", async () => {
-    const { client } = await setup([]);
-    await expect(client.api.setVisibility("acme", "app", "public")).rejects.toThrow(
-      new UnsupportedError(
-        "GitHub's REST API cannot change a package's visibility; make ghcr.io/acme/app public in its settings: https://github.com/orgs/acme/packages/container/app/settings",
-        { provider: "ghcr" },
-      ),
+    expect(await failure(all(client.api.packages({ org: "acme" })))).toBe(
+      "unexpected GitHub answer for packages.list at owner.login: Invalid input: expected string, received number",
     );
-    await expect(client.api.setVisibility("alice", "tools/app", "private")).rejects.toThrow(
-      "https://github.com/users/alice/packages/container/tools%2Fapp/settings",
+    expect(await failure(all(client.api.packages({ mine: true })))).toBe(
+      "unexpected GitHub answer for user at login: Invalid input: expected string, received number",
+    );
+    expect(await failure(client.api.package("acme", "app"))).toBe(
+      "unexpected GitHub answer for package at (root): Invalid input: expected object, received array",
+    );
+    expect(await failure(all(client.api.versions("acme", "app")))).toBe(
+      "GitHub: GET /orgs/{org}/packages/container/{package_name}/versions did not answer a list",
+    );
+    const [stored] = await fake.packages.active("acme/app");
+    expect(await failure(client.api.version("acme", "app", stored!.id))).toBe(
+      "unexpected GitHub answer for package version at id: Invalid input: expected number, received undefined",
     );
   });
 });

@@ -94,7 +94,8 @@ export class PackagesApi {
         }
         const params = { ...query, org: owner, username: owner };
         for await (const value of api.#pages(route, params, packageSchema, "packages.list")) {
-          const item = toPackage(value, owner);
+          // `/user/packages` names no owner: an answer that leaves `owner` out is the token's user's.
+          const item = toPackage(value, value.owner || owner ? owner : await api.#viewer());
           if (repository === undefined || item.repository?.toLowerCase() === repository) yield item;
         }
       },
@@ -216,6 +217,14 @@ export class PackagesApi {
       `GitHub's REST API cannot change a package's visibility; make ghcr.io/${owner}/${name} ${visibility} in its settings: ${settings}`,
       { provider: "ghcr" },
     );
+  }
+
+  /** The token's user (`GET /user`). */
+  #viewer(): Promise<string> {
+    return this.#call("user.get", {}, async () => {
+      const { data } = await this.#octokit.request("GET /user");
+      return parse(ownerSchema, data, "user").login;
+    });
   }
 
   async #base(owner: string): Promise<string> {
