@@ -1,6 +1,17 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 
 /** Option parsers shared by the commands (commander calls them per value; errors are usage errors). */
+
+/**
+ * `--config FILE` of the commands that build a provider client (`hub`,
+ * `ghcr`, `gar`, `ratelimit`, `vulns`); `withProviderClient` reads it.
+ */
+export function configOption(): Option {
+  return new Option(
+    "--config <file>",
+    "regkit config file (default $REGKIT_CONFIG or ~/.config/regkit/config.yaml)",
+  );
+}
 
 /** A repeatable option: `--insecure-registry a --insecure-registry b` → `["a", "b"]`. */
 export function collect(value: string, previous: string[] = []): string[] {

@@ -1,7 +1,15 @@
 import { type Command, Option } from "commander";
 import type { ArtifactRegistry, CleanupDecision, GarRepository } from "../../providers/gar/index.js";
 import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
-import { type CliIo, type GlobalOptions, withProviderClient, writeJson, writeLine } from "../context.js";
+import {
+  type CliIo,
+  type GlobalOptions,
+  jsonOutput,
+  withProviderClient,
+  writeJson,
+  writeLine,
+} from "../context.js";
+import { configOption } from "../options.js";
 import { printListing } from "./list.js";
 
 interface GarOptions {
@@ -37,13 +45,12 @@ export function registerGar(program: Command, io: CliIo): void {
     .description(
       "Google Artifact Registry's own API: repositories, packages, versions, tags, files, cleanup dry runs",
     )
-    .option("--config <file>", "regkit config file (default $REGKIT_CONFIG or ~/.config/regkit/config.yaml)")
+    .addOption(configOption())
     .option("--project <id>", "Google Cloud project (with a bare REPO id)")
     .option(
       "--location <location>",
       "Artifact Registry location, e.g. us-central1 or us (with a bare REPO id)",
     );
-  const json = (command: Command) => command.optsWithGlobals<GlobalOptions>().json;
 
   gar
     .command("repos")
@@ -59,7 +66,7 @@ export function registerGar(program: Command, io: CliIo): void {
         const location = checkLocation(globals.location);
         await printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.api.repositories(
             globals.project,
             location,
@@ -79,7 +86,7 @@ export function registerGar(program: Command, io: CliIo): void {
     .action(async (text: string, _options: unknown, command: Command) => {
       await withGar(command, async (client, globals) => {
         const r = await client.api.repository(await repositoryArgument(text, globals));
-        if (json(command)) return writeJson(io, r);
+        if (jsonOutput(command)) return writeJson(io, r);
         writeLine(io, `name:        ${r.name}`);
         writeLine(io, `format:      ${r.format ?? "-"}`);
         writeLine(io, `mode:        ${r.mode ?? "-"}`);
@@ -102,7 +109,7 @@ export function registerGar(program: Command, io: CliIo): void {
       await withGar(command, async (client, globals) =>
         printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.api.packages(await repositoryArgument(text, globals)),
           (p) => `${last(p.name)}\t${p.updateTime ?? "-"}`,
         ),
@@ -118,7 +125,7 @@ export function registerGar(program: Command, io: CliIo): void {
         const { parseGarImage } = await import("../../providers/gar/index.js");
         await printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.api.versions(parseGarImage(text)),
           (v) =>
             `${last(v.name)}\t${v.createTime ?? "-"}\t${(v.relatedTags ?? []).map((t) => last(t.name)).join(",") || "-"}`,
@@ -142,7 +149,7 @@ export function registerGar(program: Command, io: CliIo): void {
           throw new UsageError(`${text}: name the version by digest (IMAGE@sha256:…)`);
         }
         await client.api.deleteVersion(image, image.digest, { force: options.force ?? false });
-        if (json(command)) return writeJson(io, { deleted: image.digest });
+        if (jsonOutput(command)) return writeJson(io, { deleted: image.digest });
         writeLine(io, `deleted ${image.digest}`);
       });
     });
@@ -156,7 +163,7 @@ export function registerGar(program: Command, io: CliIo): void {
         const { parseGarImage } = await import("../../providers/gar/index.js");
         await printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.api.tags(parseGarImage(text)),
           (t) => `${last(t.name)}\t${t.version ? last(t.version) : "-"}`,
         );
@@ -182,7 +189,7 @@ export function registerGar(program: Command, io: CliIo): void {
           throw new UsageError(`${text}: give IMAGE:TAG@DIGEST or IMAGE:TAG --version DIGEST`);
         }
         const created = await client.api.createTag(image, image.tag, version);
-        if (json(command)) return writeJson(io, created);
+        if (jsonOutput(command)) return writeJson(io, created);
         writeLine(io, `${image.tag} → ${version}`);
       });
     });
@@ -199,7 +206,7 @@ export function registerGar(program: Command, io: CliIo): void {
           throw new UsageError(`${text}: name the tag (IMAGE:TAG)`);
         }
         await client.api.deleteTag(image, image.tag);
-        if (json(command)) return writeJson(io, { deleted: image.tag });
+        if (jsonOutput(command)) return writeJson(io, { deleted: image.tag });
         writeLine(io, `deleted tag ${image.tag}`);
       });
     });
@@ -212,7 +219,7 @@ export function registerGar(program: Command, io: CliIo): void {
       await withGar(command, async (client, globals) =>
         printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.api.files(await repositoryArgument(text, globals)),
           (f) => `${last(f.name)}\t${f.sizeBytes ?? "-"}`,
         ),
@@ -234,7 +241,7 @@ export function registerGar(program: Command, io: CliIo): void {
           tags: d.tags,
           policy: d.policy,
         });
-        if (json(command))
+        if (jsonOutput(command))
           return writeJson(io, { delete: plan.delete.map(entry), keep: plan.keep.map(entry) });
         const line = (verb: string, d: CleanupDecision) =>
           writeLine(
@@ -266,8 +273,7 @@ export async function garVulnerabilities(
             `resourceUrl="${imageUrl(image, report.image.digest)}"`,
           )
         : undefined;
-    if (command.optsWithGlobals<GlobalOptions>().json)
-      return writeJson(io, { ...report, summary: summary?.counts });
+    if (jsonOutput(command)) return writeJson(io, { ...report, summary: summary?.counts });
     print(io, report);
     if (summary) {
       const parts = Object.entries(summary.counts)
