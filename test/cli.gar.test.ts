@@ -3,20 +3,19 @@
  * --providers gar` in a child process, pointed there by the variables the
  * README documents, with a service-account key file.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArtifactRegistry } from "../src/providers/gar/index.js";
 import { type GeneratedImage, generateImage } from "../src/sim/images.js";
+import { cliRunner, type ServedFakes, serveFakes, serveWebhooks } from "./support/cli.js";
 
-const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const IMAGE = "us-central1-docker.pkg.dev/demo-project/containers/web";
 const REPO = "us-central1-docker.pkg.dev/demo-project/containers";
 
 let dir: string;
-let child: ChildProcess;
+let fake: ServedFakes;
 let url: string;
 let v1: GeneratedImage;
 let v2: GeneratedImage;
@@ -31,41 +30,13 @@ function garEnv(): Record<string, string> {
   };
 }
 
-function regkit(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: dir,
-          REGKIT_CONFIG: join(dir, "config.yaml"),
-          ...garEnv(),
-          ...env,
-        },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const regkit = cliRunner(() => ({ HOME: dir, REGKIT_CONFIG: join(dir, "config.yaml"), ...garEnv() }));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "regkit-cli-gar-"));
   await writeFile(join(dir, "config.yaml"), "{}\n");
-  child = spawn(process.execPath, [CLI, "--json", "serve", "--port", "0", "--providers", "gar"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString()));
-    child.once("exit", () => reject(new Error("serve exited")));
-  });
-  url = (JSON.parse(line) as { registry: string }).registry;
+  fake = await serveFakes(["--providers", "gar"]);
+  url = fake.urls.registry!;
   await writeFile(
     join(dir, "key.json"),
     await (await fetch(`${url}/gar/_fake/service-account-key.json`)).text(),
@@ -96,7 +67,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  child?.kill("SIGTERM");
+  await fake?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -220,26 +191,8 @@ describe("regkit gar against regkit serve --providers gar", () => {
 });
 
 describe("regkit webhook serve --provider gar", () => {
-  async function serveHooks(...args: string[]): Promise<{ hook: ChildProcess; at: string; lines: string[] }> {
-    const hook = spawn(
-      process.execPath,
-      [CLI, "webhook", "serve", "--provider", "gar", "--port", "0", ...args],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { PATH: process.env.PATH ?? "", HOME: dir, REGKIT_CONFIG: join(dir, "config.yaml") },
-      },
-    );
-    const lines: string[] = [];
-    hook.stdout!.on("data", (chunk: Buffer) => lines.push(...chunk.toString().split("\n").filter(Boolean)));
-    const at = await new Promise<string>((resolve, reject) => {
-      hook.stderr!.on("data", (chunk: Buffer) => {
-        const match = /webhook (http:\/\/\S+)/.exec(chunk.toString());
-        if (match) resolve(match[1]!);
-      });
-      hook.once("exit", () => reject(new Error("webhook serve exited")));
-    });
-    return { hook, at, lines };
-  }
+  const serveHooks = (...args: string[]) =>
+    serveWebhooks("gar", args, { HOME: dir, REGKIT_CONFIG: join(dir, "config.yaml") });
   const envelope = JSON.stringify({
     message: {
       data: Buffer.from(
@@ -257,14 +210,13 @@ describe("regkit webhook serve --provider gar", () => {
     fetch(at, { method: "POST", headers: { "content-type": "application/json" }, body });
 
   it("prints one JSON line per accepted notification; malformed ones get 400", async () => {
-    const { hook, at, lines } = await serveHooks();
+    const hook = await serveHooks();
     try {
-      expect((await post(at, envelope)).status).toBe(200);
-      expect((await post(at, '{"message":{}}')).status).toBe(400);
-      // The line reaches our pipe shortly after the answer: wait for it (bounded), then compare.
-      for (let i = 0; i < 100 && lines.length === 0; i++)
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect((await post(hook.url, envelope)).status).toBe(200);
+      expect((await post(hook.url, '{"message":{}}')).status).toBe(400);
+      // The line reaches our pipe shortly after the answer: wait for it, then compare them all.
+      await hook.line(0);
+      expect(hook.lines.map((l) => JSON.parse(l))).toEqual([
         {
           provider: "gar",
           type: "delete",
@@ -276,17 +228,17 @@ describe("regkit webhook serve --provider gar", () => {
         },
       ]);
     } finally {
-      hook.kill("SIGTERM");
+      await hook.stop();
     }
   });
 
   it("with --audience, a push without an OIDC token gets 401", async () => {
-    const { hook, at, lines } = await serveHooks("--audience", "https://hooks.example.com/gar");
+    const hook = await serveHooks("--audience", "https://hooks.example.com/gar");
     try {
-      expect((await post(at, envelope)).status).toBe(401);
-      expect(lines).toEqual([]);
+      expect((await post(hook.url, envelope)).status).toBe(401);
+      expect(hook.lines).toEqual([]);
     } finally {
-      hook.kill("SIGTERM");
+      await hook.stop();
     }
   });
 });
