@@ -172,6 +172,25 @@ describe("regkit ghcr", () => {
     expect((await regkit(["ghcr", "versions", "ghcr.io/alice/app"])).stdout.trim().split("\n")).toHaveLength(
       4,
     );
+    // --older-than: every rule must hold, and the stray is minutes old, not a week (nor 1.5 days).
+    for (const age of ["1w", "1.5d"]) {
+      const young = await regkit([
+        "--json",
+        "ghcr",
+        "cleanup",
+        "ghcr.io/alice/app",
+        "--untagged",
+        "--older-than",
+        age,
+      ]);
+      expect(young.code).toBe(0);
+      expect(JSON.parse(young.stdout).delete).toEqual([]);
+    }
+    const bare = await regkit(["ghcr", "cleanup", "ghcr.io/alice/app", "--untagged", "--older-than", "30"]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toBe(
+      `regkit: option '--older-than <age>' argument '30' is invalid. invalid duration "30" (e.g. 30d, 12h, 2w, 90m, 10s, 500ms)\n`,
+    );
     const yes = await regkit(["ghcr", "cleanup", "ghcr.io/alice/app", "--untagged", "--yes"]);
     expect(yes.code).toBe(0);
     expect(yes.stderr).toContain(`regkit: deleted ${plan.delete[0].id} ${plan.delete[0].digest}`);

@@ -5,7 +5,7 @@ import { referenceTarget } from "../../core/reference.js";
 import type { CleanupPlan, Ghcr, PackageVersion, PlanEntry } from "../../providers/ghcr/index.js";
 import { type CliIo, jsonOutput, withProviderClient, writeJson, writeLine } from "../context.js";
 import { isoSeconds } from "../format.js";
-import { collect, configOption } from "../options.js";
+import { collect, configOption, parseAge } from "../options.js";
 import { printListing } from "./list.js";
 
 /** Runs `fn` with a GHCR client (environment > config file > defaults), closed afterwards. */
@@ -165,7 +165,11 @@ export function registerGhcr(program: Command, io: CliIo): void {
     .description("delete old versions by policy: a plan first (dry run), deletes only with --yes")
     .argument("<package>", "ghcr.io/OWNER/PACKAGE")
     .option("--keep-last <n>", "keep the newest N images", parseCount)
-    .option("--older-than <age>", "delete only versions older than AGE (30d, 12h, 2w)")
+    .option(
+      "--older-than <age>",
+      "delete only versions older than AGE: a number and a unit (ms, s, m, h, d, w), e.g. 30d, 12h, 2w",
+      parseAge,
+    )
     .option("--untagged", "delete only untagged versions")
     .option(
       "--keep-tag <pattern>",
@@ -179,7 +183,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
         text: string,
         options: {
           keepLast?: number;
-          olderThan?: string;
+          olderThan?: number;
           untagged?: boolean;
           keepTag?: string[];
           yes?: boolean;
@@ -187,10 +191,10 @@ export function registerGhcr(program: Command, io: CliIo): void {
         command: Command,
       ) => {
         await packageArgument(text);
-        const { parseAge, tagMatcher } = await import("../../providers/ghcr/index.js");
+        const { tagMatcher } = await import("../../providers/ghcr/index.js");
         const policy = {
           ...(options.keepLast !== undefined ? { keepLast: options.keepLast } : {}),
-          ...(options.olderThan ? { olderThan: new Date(Date.now() - parseAge(options.olderThan)) } : {}),
+          ...(options.olderThan !== undefined ? { olderThan: new Date(Date.now() - options.olderThan) } : {}),
           ...(options.untagged ? { untagged: true } : {}),
           ...(options.keepTag ? { keepTags: options.keepTag.map(tagMatcher) } : {}),
         };
