@@ -174,6 +174,9 @@ describe("regkit gar against regkit serve --providers gar", () => {
     const denied = await regkit(["gar", "repos", "--project", "other-project", "--location", "us-central1"]);
     expect(denied.code).toBe(4);
     expect(denied.stderr).toContain("projects/other-project");
+    expect(denied.stderr).toMatch(
+      /PERMISSION_DENIED: .*; grant the Google identity regkit authenticates as a role that holds the permission Google names, .*roles\/artifactregistry\.reader to read/,
+    );
     const unknown = await regkit([
       "gar",
       "versions",
@@ -181,6 +184,42 @@ describe("regkit gar against regkit serve --providers gar", () => {
     ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("nearest valid: us-central1");
+  });
+
+  it("a 401 from the REST API or the Docker endpoint says where Artifact Registry credentials come from", async () => {
+    const stale = { GOOGLE_OAUTH_ACCESS_TOKEN: "ya29.expired" };
+    const fresh =
+      "GOOGLE_OAUTH_ACCESS_TOKEN is sent as is and never refreshed: set a fresh one (`gcloud auth print-access-token`), or unset it to use GOOGLE_APPLICATION_CREDENTIALS or gcloud ADC";
+    const rest = await regkit(["gar", "packages", REPO], stale);
+    expect(rest.code).toBe(4);
+    expect(rest.stderr).toBe(
+      `regkit: list packages of projects/demo-project/locations/us-central1/repositories/containers: UNAUTHENTICATED: Request had invalid authentication credentials.; ${fresh}\n`,
+    );
+    const docker = await regkit(["ls", IMAGE], stale);
+    expect(docker.code).toBe(4);
+    expect(docker.stderr).toMatch(/rejected the credentials from GOOGLE_OAUTH_ACCESS_TOKEN/);
+    expect(docker.stderr.endsWith(`; ${fresh}\n`)).toBe(true);
+    // No Google credentials at all: the Docker endpoint answers 401 to the anonymous request.
+    const anonymous = await regkit(["ls", IMAGE], { GOOGLE_APPLICATION_CREDENTIALS: "" });
+    expect(anonymous.code).toBe(4);
+    expect(anonymous.stderr).toMatch(
+      /; log in with `regkit login us-central1-docker\.pkg\.dev -u oauth2accesstoken` \(password: `gcloud auth print-access-token`\) or `-u _json_key` .*, or set GOOGLE_APPLICATION_CREDENTIALS\n$/,
+    );
+  });
+
+  it("the login that hint names is one the Docker endpoint accepts: oauth2accesstoken with an access token", async () => {
+    const gar = await ArtifactRegistry.create({
+      env: { ...garEnv(), REGKIT_CONFIG: join(dir, "config.yaml") },
+      tokens: { background: false },
+    });
+    const token = await gar.tokens.token().finally(() => gar.close());
+    const noGoogle = { GOOGLE_APPLICATION_CREDENTIALS: "", DOCKER_CONFIG: join(dir, "docker-gar") };
+    const args = ["login", "us-central1-docker.pkg.dev", "-u", "oauth2accesstoken", "--password-stdin"];
+    const login = await regkit(args, noGoogle, `${token.reveal()}\n`);
+    expect(login.code).toBe(0);
+    expect(login.stdout).toMatch(/^Login Succeeded \(oauth2accesstoken on us-central1-docker\.pkg\.dev/);
+    const wrong = await regkit(args, noGoogle, "ya29.not-a-token\n");
+    expect(wrong.code).toBe(4);
   });
 
   it("generic commands follow ARTIFACT_REGISTRY_DOCKER_URL for every *-docker.pkg.dev host", async () => {
