@@ -36,6 +36,7 @@ async function repositoryArgument(text: string, globals: GarOptions): Promise<Ga
   return parseGarRepository(text, globals);
 }
 
+const REPO_HELP = "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location";
 const FORMATS = ["docker", "maven", "npm", "python", "go", "apt", "yum"] as const;
 const last = (name: string) => decodeURIComponent(name.slice(name.lastIndexOf("/") + 1));
 
@@ -82,7 +83,7 @@ export function registerGar(program: Command, io: CliIo): void {
     .description("one repository")
     .command("get")
     .description("format, mode, size and cleanup policies of a repository")
-    .argument("<repo>", "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location")
+    .argument("<repo>", REPO_HELP)
     .action(async (text: string, _options: unknown, command: Command) => {
       await withGar(command, async (client, globals) => {
         const r = await client.api.repository(await repositoryArgument(text, globals));
@@ -101,20 +102,29 @@ export function registerGar(program: Command, io: CliIo): void {
       });
     });
 
-  gar
-    .command("packages")
-    .description("packages of a repository (images for Docker)")
-    .argument("<repo>", "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location")
-    .action(async (text: string, _options: unknown, command: Command) => {
-      await withGar(command, async (client, globals) =>
-        printListing(
-          io,
-          jsonOutput(command),
-          client.api.packages(await repositoryArgument(text, globals)),
-          (p) => `${last(p.name)}\t${p.updateTime ?? "-"}`,
-        ),
-      );
-    });
+  /** `gar NAME REPO`: what `list` yields for the repository, one line each (an array with --json). */
+  const repoListing = <T>(
+    name: string,
+    description: string,
+    list: (client: ArtifactRegistry, repo: GarRepository) => AsyncIterable<T>,
+    line: (item: T) => string,
+  ) =>
+    gar
+      .command(name)
+      .description(description)
+      .argument("<repo>", REPO_HELP)
+      .action(async (text: string, _options: unknown, command: Command) => {
+        await withGar(command, async (client, globals) =>
+          printListing(io, jsonOutput(command), list(client, await repositoryArgument(text, globals)), line),
+        );
+      });
+
+  repoListing(
+    "packages",
+    "packages of a repository (images for Docker)",
+    (client, repo) => client.api.packages(repo),
+    (p) => `${last(p.name)}\t${p.updateTime ?? "-"}`,
+  );
 
   gar
     .command("versions")
@@ -211,27 +221,19 @@ export function registerGar(program: Command, io: CliIo): void {
       });
     });
 
-  gar
-    .command("files")
-    .description("files of a repository (layers and manifests for Docker)")
-    .argument("<repo>", "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location")
-    .action(async (text: string, _options: unknown, command: Command) => {
-      await withGar(command, async (client, globals) =>
-        printListing(
-          io,
-          jsonOutput(command),
-          client.api.files(await repositoryArgument(text, globals)),
-          (f) => `${last(f.name)}\t${f.sizeBytes ?? "-"}`,
-        ),
-      );
-    });
+  repoListing(
+    "files",
+    "files of a repository (layers and manifests for Docker)",
+    (client, repo) => client.api.files(repo),
+    (f) => `${last(f.name)}\t${f.sizeBytes ?? "-"}`,
+  );
 
   gar
     .command("cleanup-preview")
     .description(
       "what the repository's cleanup policies would delete and keep now (a dry run; nothing changes)",
     )
-    .argument("<repo>", "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location")
+    .argument("<repo>", REPO_HELP)
     .action(async (text: string, _options: unknown, command: Command) => {
       await withGar(command, async (client, globals) => {
         const plan = await client.cleanupPreview(await repositoryArgument(text, globals));
