@@ -42,8 +42,10 @@ export const MODULES = {
       "src/providers/gar/quotaRetry.test.ts",
     ],
   },
+  // The Docker Hub API client and its login session, by their unit tests against the Docker Hub
+  // fake in-process (test/dockerhub.test.ts needs the real registries' global setup: too slow per mutant).
   dockerhub: {
     mutate: ["src/providers/dockerhub/hubClient.ts", "src/providers/dockerhub/hubSession.ts"],
-    tests: ["test/dockerhub.test.ts"],
+    tests: ["src/providers/dockerhub/hubClient.test.ts", "src/providers/dockerhub/hubSession.test.ts"],
   },
 };
