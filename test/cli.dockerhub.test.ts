@@ -3,7 +3,6 @@
  * --providers dockerhub` in a child process, pointed there by the
  * DOCKER_HUB_* variables the README documents.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,65 +15,28 @@ import {
   type GeneratedIndex,
   generateIndex,
 } from "../src/sim/images.js";
+import { cliRunner, runCli, type ServedFakes, serveFakes, serveWebhooks } from "./support/cli.js";
 import { freePort } from "./support/ports.js";
 
-const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const PASSWORD = "cli-wonderland";
 
 let dir: string;
-let child: ChildProcess;
+let fake: ServedFakes;
 let endpoints: Record<string, string>;
 let content: GeneratedIndex;
 
-function regkit(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: dir,
-          DOCKER_CONFIG: join(dir, "docker"),
-          REGKIT_CONFIG: join(dir, "config.yaml"),
-          ...hubEnv(endpoints),
-          ...env,
-        },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const regkit = cliRunner(() => ({
+  HOME: dir,
+  DOCKER_CONFIG: join(dir, "docker"),
+  REGKIT_CONFIG: join(dir, "config.yaml"),
+  ...hubEnv(endpoints),
+}));
 
 const alice = { DOCKER_HUB_USERNAME: "alice", DOCKER_HUB_PASSWORD: PASSWORD };
 
 /** `regkit serve --providers dockerhub` in a child process, with the endpoints it prints. */
-async function serveHub(...args: string[]): Promise<{ child: ChildProcess; urls: Record<string, string> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "--json",
-      "serve",
-      "--port",
-      "0",
-      "--providers",
-      "dockerhub",
-      "--users",
-      join(dir, "users.txt"),
-      ...args,
-    ],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  const urls = JSON.parse(
-    await new Promise<string>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(d.toString()))),
-  ) as Record<string, string>;
-  return { child, urls };
+function serveHub(...args: string[]): Promise<ServedFakes> {
+  return serveFakes(["--providers", "dockerhub", "--users", join(dir, "users.txt"), ...args]);
 }
 
 /** The variables that point regkit at a fake, as the README says. */
@@ -115,7 +77,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "regkit-cli-hub-"));
   await writeFile(join(dir, "users.txt"), `alice:${PASSWORD}\n`);
   await writeFile(join(dir, "config.yaml"), "docker_hub:\n  timeout_seconds: 20\n  max_retries: 1\n");
-  ({ child, urls: endpoints } = await serveHub("--pull-limit", "50:150"));
+  fake = await serveHub("--pull-limit", "50:150");
+  endpoints = fake.urls;
   content = await generateIndex({
     seed: "cli-hub",
     platforms: ["linux/amd64", "linux/arm64/v8"],
@@ -125,7 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  child?.kill("SIGTERM");
+  await fake?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -260,22 +223,15 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
   });
 
   it("login docker.io stores credentials that the hub commands then use", async () => {
-    const login = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      const run = execFile(
-        process.execPath,
-        [CLI, "login", "docker.io", "-u", "alice", "--password-stdin"],
-        {
-          env: {
-            PATH: process.env.PATH ?? "",
-            HOME: dir,
-            DOCKER_CONFIG: join(dir, "docker-login"),
-            DOCKER_HUB_REGISTRY_URL: endpoints["dockerhub-registry"]!,
-          },
-        },
-        (error, stdout) => resolve({ code: error ? 1 : 0, stdout }),
-      );
-      run.stdin!.end(`${PASSWORD}\n`);
-    });
+    const login = await runCli(
+      ["login", "docker.io", "-u", "alice", "--password-stdin"],
+      {
+        HOME: dir,
+        DOCKER_CONFIG: join(dir, "docker-login"),
+        DOCKER_HUB_REGISTRY_URL: endpoints["dockerhub-registry"]!,
+      },
+      `${PASSWORD}\n`,
+    );
     expect(login).toMatchObject({
       code: 0,
       stdout: expect.stringMatching(/^Login Succeeded \(alice on docker\.io/),
@@ -288,7 +244,8 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
   });
 
   it("a multi-platform pull plans around the budget: it fails before the first pull when too few are left", async () => {
-    const { child: tight, urls } = await serveHub("--pull-limit", "2:10");
+    const tight = await serveHub("--pull-limit", "2:10");
+    const urls = tight.urls;
     try {
       const three = await generateIndex({
         seed: "cli-hub-three",
@@ -311,36 +268,18 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
       const limit = JSON.parse((await regkit(["--json", "ratelimit", "alice/multi:v1"], env)).stdout);
       expect(limit.remaining).toBe(1);
     } finally {
-      tight.kill("SIGTERM");
+      await tight.stop();
     }
   });
 
   it("serve --webhook delivers Docker Hub's push webhook to regkit webhook serve", async () => {
-    const receiver = spawn(process.execPath, [
-      CLI,
-      "webhook",
-      "serve",
-      "--provider",
-      "dockerhub",
-      "--port",
-      "0",
-    ]);
-    const hub = { child: undefined as ChildProcess | undefined };
+    const receiver = await serveWebhooks("dockerhub");
+    const hub: { served?: ServedFakes } = {};
     try {
-      const url = await new Promise<string>((resolve) =>
-        receiver.stderr.on("data", (d: Buffer) => {
-          const match = /^webhook (\S+)$/m.exec(d.toString());
-          if (match) resolve(match[1]!);
-        }),
-      );
-      const served = await serveHub("--webhook", url);
-      hub.child = served.child;
-      const line = new Promise<string>((resolve) =>
-        receiver.stdout.once("data", (d: Buffer) => resolve(d.toString())),
-      );
+      hub.served = await serveHub("--webhook", receiver.url);
       const image = content.images[0]!;
-      await pushAsAlice(served.urls, "alice/hooked", [image], image.manifest, ["v9"]);
-      expect(JSON.parse(await line)).toMatchObject({
+      await pushAsAlice(hub.served.urls, "alice/hooked", [image], image.manifest, ["v9"]);
+      expect(JSON.parse(await receiver.line(0))).toMatchObject({
         provider: "dockerhub",
         type: "push",
         repository: "alice/hooked",
@@ -348,8 +287,8 @@ describe("regkit hub / ratelimit / vulns against regkit serve --providers docker
         pusher: "alice",
       });
     } finally {
-      hub.child?.kill("SIGTERM");
-      receiver.kill("SIGTERM");
+      await hub.served?.stop();
+      await receiver.stop();
     }
   });
 

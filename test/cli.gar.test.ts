@@ -3,20 +3,19 @@
  * --providers gar` in a child process, pointed there by the variables the
  * README documents, with a service-account key file.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArtifactRegistry } from "../src/providers/gar/index.js";
 import { type GeneratedImage, generateImage } from "../src/sim/images.js";
+import { cliRunner, type ServedFakes, serveFakes, serveWebhooks } from "./support/cli.js";
 
-const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const IMAGE = "us-central1-docker.pkg.dev/demo-project/containers/web";
 const REPO = "us-central1-docker.pkg.dev/demo-project/containers";
 
 let dir: string;
-let child: ChildProcess;
+let fake: ServedFakes;
 let url: string;
 let v1: GeneratedImage;
 let v2: GeneratedImage;
@@ -31,41 +30,13 @@ function garEnv(): Record<string, string> {
   };
 }
 
-function regkit(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: dir,
-          REGKIT_CONFIG: join(dir, "config.yaml"),
-          ...garEnv(),
-          ...env,
-        },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const regkit = cliRunner(() => ({ HOME: dir, REGKIT_CONFIG: join(dir, "config.yaml"), ...garEnv() }));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "regkit-cli-gar-"));
   await writeFile(join(dir, "config.yaml"), "{}\n");
-  child = spawn(process.execPath, [CLI, "--json", "serve", "--port", "0", "--providers", "gar"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    child.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString()));
-    child.once("exit", () => reject(new Error("serve exited")));
-  });
-  url = (JSON.parse(line) as { registry: string }).registry;
+  fake = await serveFakes(["--providers", "gar"]);
+  url = fake.urls.registry!;
   await writeFile(
     join(dir, "key.json"),
     await (await fetch(`${url}/gar/_fake/service-account-key.json`)).text(),
@@ -96,7 +67,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  child?.kill("SIGTERM");
+  await fake?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -203,6 +174,9 @@ describe("regkit gar against regkit serve --providers gar", () => {
     const denied = await regkit(["gar", "repos", "--project", "other-project", "--location", "us-central1"]);
     expect(denied.code).toBe(4);
     expect(denied.stderr).toContain("projects/other-project");
+    expect(denied.stderr).toMatch(
+      /PERMISSION_DENIED: .*; grant the Google identity regkit authenticates as a role that holds the permission Google names, .*roles\/artifactregistry\.reader to read/,
+    );
     const unknown = await regkit([
       "gar",
       "versions",
@@ -210,6 +184,42 @@ describe("regkit gar against regkit serve --providers gar", () => {
     ]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("nearest valid: us-central1");
+  });
+
+  it("a 401 from the REST API or the Docker endpoint says where Artifact Registry credentials come from", async () => {
+    const stale = { GOOGLE_OAUTH_ACCESS_TOKEN: "ya29.expired" };
+    const fresh =
+      "GOOGLE_OAUTH_ACCESS_TOKEN is sent as is and never refreshed: set a fresh one (`gcloud auth print-access-token`), or unset it to use GOOGLE_APPLICATION_CREDENTIALS or gcloud ADC";
+    const rest = await regkit(["gar", "packages", REPO], stale);
+    expect(rest.code).toBe(4);
+    expect(rest.stderr).toBe(
+      `regkit: list packages of projects/demo-project/locations/us-central1/repositories/containers: UNAUTHENTICATED: Request had invalid authentication credentials.; ${fresh}\n`,
+    );
+    const docker = await regkit(["ls", IMAGE], stale);
+    expect(docker.code).toBe(4);
+    expect(docker.stderr).toMatch(/rejected the credentials from GOOGLE_OAUTH_ACCESS_TOKEN/);
+    expect(docker.stderr.endsWith(`; ${fresh}\n`)).toBe(true);
+    // No Google credentials at all: the Docker endpoint answers 401 to the anonymous request.
+    const anonymous = await regkit(["ls", IMAGE], { GOOGLE_APPLICATION_CREDENTIALS: "" });
+    expect(anonymous.code).toBe(4);
+    expect(anonymous.stderr).toMatch(
+      /; log in with `regkit login us-central1-docker\.pkg\.dev -u oauth2accesstoken` \(password: `gcloud auth print-access-token`\) or `-u _json_key` .*, or set GOOGLE_APPLICATION_CREDENTIALS\n$/,
+    );
+  });
+
+  it("the login that hint names is one the Docker endpoint accepts: oauth2accesstoken with an access token", async () => {
+    const gar = await ArtifactRegistry.create({
+      env: { ...garEnv(), REGKIT_CONFIG: join(dir, "config.yaml") },
+      tokens: { background: false },
+    });
+    const token = await gar.tokens.token().finally(() => gar.close());
+    const noGoogle = { GOOGLE_APPLICATION_CREDENTIALS: "", DOCKER_CONFIG: join(dir, "docker-gar") };
+    const args = ["login", "us-central1-docker.pkg.dev", "-u", "oauth2accesstoken", "--password-stdin"];
+    const login = await regkit(args, noGoogle, `${token.reveal()}\n`);
+    expect(login.code).toBe(0);
+    expect(login.stdout).toMatch(/^Login Succeeded \(oauth2accesstoken on us-central1-docker\.pkg\.dev/);
+    const wrong = await regkit(args, noGoogle, "ya29.not-a-token\n");
+    expect(wrong.code).toBe(4);
   });
 
   it("generic commands follow ARTIFACT_REGISTRY_DOCKER_URL for every *-docker.pkg.dev host", async () => {
@@ -220,26 +230,8 @@ describe("regkit gar against regkit serve --providers gar", () => {
 });
 
 describe("regkit webhook serve --provider gar", () => {
-  async function serveHooks(...args: string[]): Promise<{ hook: ChildProcess; at: string; lines: string[] }> {
-    const hook = spawn(
-      process.execPath,
-      [CLI, "webhook", "serve", "--provider", "gar", "--port", "0", ...args],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { PATH: process.env.PATH ?? "", HOME: dir, REGKIT_CONFIG: join(dir, "config.yaml") },
-      },
-    );
-    const lines: string[] = [];
-    hook.stdout!.on("data", (chunk: Buffer) => lines.push(...chunk.toString().split("\n").filter(Boolean)));
-    const at = await new Promise<string>((resolve, reject) => {
-      hook.stderr!.on("data", (chunk: Buffer) => {
-        const match = /webhook (http:\/\/\S+)/.exec(chunk.toString());
-        if (match) resolve(match[1]!);
-      });
-      hook.once("exit", () => reject(new Error("webhook serve exited")));
-    });
-    return { hook, at, lines };
-  }
+  const serveHooks = (...args: string[]) =>
+    serveWebhooks("gar", args, { HOME: dir, REGKIT_CONFIG: join(dir, "config.yaml") });
   const envelope = JSON.stringify({
     message: {
       data: Buffer.from(
@@ -257,14 +249,13 @@ describe("regkit webhook serve --provider gar", () => {
     fetch(at, { method: "POST", headers: { "content-type": "application/json" }, body });
 
   it("prints one JSON line per accepted notification; malformed ones get 400", async () => {
-    const { hook, at, lines } = await serveHooks();
+    const hook = await serveHooks();
     try {
-      expect((await post(at, envelope)).status).toBe(200);
-      expect((await post(at, '{"message":{}}')).status).toBe(400);
-      // The line reaches our pipe shortly after the answer: wait for it (bounded), then compare.
-      for (let i = 0; i < 100 && lines.length === 0; i++)
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect((await post(hook.url, envelope)).status).toBe(200);
+      expect((await post(hook.url, '{"message":{}}')).status).toBe(400);
+      // The line reaches our pipe shortly after the answer: wait for it, then compare them all.
+      await hook.line(0);
+      expect(hook.lines.map((l) => JSON.parse(l))).toEqual([
         {
           provider: "gar",
           type: "delete",
@@ -276,17 +267,17 @@ describe("regkit webhook serve --provider gar", () => {
         },
       ]);
     } finally {
-      hook.kill("SIGTERM");
+      await hook.stop();
     }
   });
 
   it("with --audience, a push without an OIDC token gets 401", async () => {
-    const { hook, at, lines } = await serveHooks("--audience", "https://hooks.example.com/gar");
+    const hook = await serveHooks("--audience", "https://hooks.example.com/gar");
     try {
-      expect((await post(at, envelope)).status).toBe(401);
-      expect(lines).toEqual([]);
+      expect((await post(hook.url, envelope)).status).toBe(401);
+      expect(hook.lines).toEqual([]);
     } finally {
-      hook.kill("SIGTERM");
+      await hook.stop();
     }
   });
 });

@@ -4,7 +4,6 @@
  * GITHUB_API_URL with a token in GITHUB_TOKEN; skopeo pushes and pulls with
  * a PAT; `webhook serve --provider github` takes GitHub's documented example.
  */
-import { type ChildProcess, type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,54 +13,39 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { basic, staticCredentials } from "../src/auth/index.js";
 import { Registry } from "../src/registry/registry.js";
 import { type GeneratedIndex, generateIndex } from "../src/sim/images.js";
+import {
+  cliRunner,
+  type ServedFakes,
+  type ServedWebhooks,
+  serveFakes,
+  serveWebhooks,
+} from "./support/cli.js";
 import { jsonSchemaContract, REFERENCE } from "./support/contract.js";
 import { skopeoCopy, skopeoInspectRaw } from "./support/skopeo.js";
 
-const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const TOKEN = "ghp_cli_alice_0123456789";
 
 let dir: string;
-let child: ChildProcess;
+let fake: ServedFakes;
 let urls: Record<string, string>;
 let content: GeneratedIndex;
 
-function regkit(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        timeout: 60_000,
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: dir,
-          DOCKER_CONFIG: join(dir, "docker"),
-          XDG_CONFIG_HOME: dir,
-          GHCR_REGISTRY_URL: urls["ghcr-registry"]!,
-          GITHUB_API_URL: urls["ghcr-api"]!,
-          GITHUB_TOKEN: TOKEN,
-          GITHUB_ACTOR: "alice",
-          ...env,
-        },
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const regkit = cliRunner(() => ({
+  HOME: dir,
+  DOCKER_CONFIG: join(dir, "docker"),
+  XDG_CONFIG_HOME: dir,
+  GHCR_REGISTRY_URL: urls["ghcr-registry"]!,
+  GITHUB_API_URL: urls["ghcr-api"]!,
+  GITHUB_TOKEN: TOKEN,
+  GITHUB_ACTOR: "alice",
+}));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "regkit-cli-ghcr-"));
   // The fake takes an account's password as a classic PAT with every package scope.
   await writeFile(join(dir, "users.txt"), `alice:${TOKEN}\nbob:ghp_bob_secret\n`);
-  child = spawn(
-    process.execPath,
-    [CLI, "--json", "serve", "--port", "0", "--providers", "ghcr", "--users", join(dir, "users.txt")],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  urls = JSON.parse(
-    await new Promise<string>((resolve) => child.stdout!.once("data", (d: Buffer) => resolve(d.toString()))),
-  ) as Record<string, string>;
+  fake = await serveFakes(["--providers", "ghcr", "--users", join(dir, "users.txt")]);
+  urls = fake.urls;
   content = await generateIndex({
     seed: "cli-ghcr",
     platforms: ["linux/amd64", "linux/arm64/v8"],
@@ -86,7 +70,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  child?.kill();
+  await fake?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -188,6 +172,25 @@ describe("regkit ghcr", () => {
     expect((await regkit(["ghcr", "versions", "ghcr.io/alice/app"])).stdout.trim().split("\n")).toHaveLength(
       4,
     );
+    // --older-than: every rule must hold, and the stray is minutes old, not a week (nor 1.5 days).
+    for (const age of ["1w", "1.5d"]) {
+      const young = await regkit([
+        "--json",
+        "ghcr",
+        "cleanup",
+        "ghcr.io/alice/app",
+        "--untagged",
+        "--older-than",
+        age,
+      ]);
+      expect(young.code).toBe(0);
+      expect(JSON.parse(young.stdout).delete).toEqual([]);
+    }
+    const bare = await regkit(["ghcr", "cleanup", "ghcr.io/alice/app", "--untagged", "--older-than", "30"]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toBe(
+      `regkit: option '--older-than <age>' argument '30' is invalid. invalid duration "30" (e.g. 30d, 12h, 2w, 90m, 10s, 500ms)\n`,
+    );
     const yes = await regkit(["ghcr", "cleanup", "ghcr.io/alice/app", "--untagged", "--yes"]);
     expect(yes.code).toBe(0);
     expect(yes.stderr).toContain(`regkit: deleted ${plan.delete[0].id} ${plan.delete[0].digest}`);
@@ -257,36 +260,15 @@ describe("skopeo against the GHCR fake", () => {
 });
 
 describe("regkit webhook serve --provider github", () => {
-  const running: ChildProcessWithoutNullStreams[] = [];
-  afterAll(() => {
-    for (const c of running) c.kill("SIGKILL");
+  const running: ServedWebhooks[] = [];
+  afterAll(async () => {
+    await Promise.all(running.map((served) => served.stop()));
   });
 
   async function serve(...args: string[]) {
-    const proc = spawn(process.execPath, [
-      CLI,
-      "webhook",
-      "serve",
-      "--provider",
-      "github",
-      "--port",
-      "0",
-      ...args,
-    ]);
-    running.push(proc);
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (c) => {
-      stdout += c;
-    });
-    const url = await new Promise<string>((resolve) =>
-      proc.stderr.on("data", (c) => {
-        stderr += c;
-        const m = /^webhook (http:\/\/\S+)$/m.exec(stderr);
-        if (m?.[1]) resolve(m[1]);
-      }),
-    );
-    return { url, stdout: () => stdout };
+    const served = await serveWebhooks("github", args);
+    running.push(served);
+    return served;
   }
 
   const post = (url: string, body: Buffer | string, headers: Record<string, string>) =>
@@ -325,12 +307,7 @@ describe("regkit webhook serve --provider github", () => {
     expect(first.status).toBe(200);
     const again = await post(server.url, body, headers);
     expect(await again.json()).toEqual({ status: "duplicate" });
-    const deadline = Date.now() + 10_000;
-    while (!server.stdout().includes("\n") && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
-    const lines = server.stdout().trim().split("\n");
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({
+    expect(JSON.parse(await server.line(0))).toMatchObject({
       provider: "github",
       type: "published",
       event: "registry_package",
@@ -340,6 +317,7 @@ describe("regkit webhook serve --provider github", () => {
       sender: "github-actions[bot]",
       delivery,
     });
+    expect(server.lines).toHaveLength(1);
   });
 
   it("malformed payloads are 400 and name the field; the example matches octokit's schema", async () => {

@@ -141,6 +141,28 @@ describe("telemetry from the command line", () => {
     expect(names).toContain("regkit.http.requests");
   });
 
+  it("names the root span after the command, not after a global option's value before it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "regkit-span-"));
+    try {
+      receiver.bodies.clear();
+      const cassette = join(dir, "session.har");
+      const result = await regkit(["--record", cassette, "ls", `${server.host}/lib/app`], {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toBe("v1");
+      const traces = (receiver.bodies.get("/v1/traces") ?? []) as OtlpTraces[];
+      const spans = traces.flatMap((t) =>
+        t.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+      );
+      const roots = spans.filter((s) => !s.parentSpanId);
+      expect(roots.map((s) => s.name)).toEqual(["regkit ls"]);
+      expect(existsSync(cassette)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("exports only the signals asked for (OTEL_TRACES_EXPORTER=none keeps metrics)", async () => {
     receiver.bodies.clear();
     const result = await regkit(["digest", `${server.host}/lib/app:v1`], {

@@ -154,6 +154,11 @@ export function writeLine(io: CliIo, line: string): void {
   io.stdout.write(`${line}\n`);
 }
 
+/** Whether `--json` was given, wherever it stands on the command line. */
+export function jsonOutput(command: Command): boolean {
+  return command.optsWithGlobals<GlobalOptions>().json === true;
+}
+
 export function writeJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

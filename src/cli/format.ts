@@ -17,3 +17,8 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** `2024-05-01T12:00:00Z`: ISO 8601 to the second, or `-` when there is no date. */
+export function isoSeconds(date: Date | undefined): string {
+  return date ? date.toISOString().replace(/\.\d+Z$/, "Z") : "-";
+}

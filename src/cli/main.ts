@@ -26,10 +26,9 @@ const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdi
 const signals = requestedSignals();
 if (signals.traces || signals.metrics) {
   // The SDK loads only when OTEL_* variables ask for it; spans and metrics are flushed before exit.
-  const { VERSION } = await import("./program.js");
+  const { VERSION, buildProgram, commandPath } = await import("./program.js");
   const telemetry = await (await import("./telemetry.js")).startTelemetry(VERSION, signals);
-  const command = argv.find((arg) => !arg.startsWith("-")) ?? "regkit";
-  process.exitCode = await telemetry.run(`regkit ${command}`, () => run(argv, io));
+  process.exitCode = await telemetry.run(commandPath(buildProgram(io), argv), () => run(argv, io));
   await telemetry.shutdown();
 } else {
   process.exitCode = await run(argv, io);

@@ -1,6 +1,18 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
+import { parseDuration as durationOf } from "../core/duration.js";
 
 /** Option parsers shared by the commands (commander calls them per value; errors are usage errors). */
+
+/**
+ * `--config FILE` of the commands that build a provider client (`hub`,
+ * `ghcr`, `gar`, `ratelimit`, `vulns`); `withProviderClient` reads it.
+ */
+export function configOption(): Option {
+  return new Option(
+    "--config <file>",
+    "regkit config file (default $REGKIT_CONFIG or ~/.config/regkit/config.yaml)",
+  );
+}
 
 /** A repeatable option: `--insecure-registry a --insecure-registry b` → `["a", "b"]`. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -20,17 +32,24 @@ export function parsePort(value: string): number {
   return n;
 }
 
-const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** `serve --grace` and `--upload-ttl`: a duration (`10s`, `1h`, `500ms`, …), a bare number in seconds. */
+export function parseDuration(value: string): number {
+  return asUsageError(() => durationOf(value, { bareUnit: "s" }));
+}
 
 /**
- * A duration in milliseconds: `500ms`, `10s`, `90m`, `1h`, `2d`, `1w` (the
- * units `--older-than` takes, plus seconds and milliseconds), or a bare
- * number of seconds.
+ * `--older-than`: the same durations, the unit always written (`30d`, `12h`,
+ * `2w`, `90m`), since a misread bare number would delete more than meant.
  */
-export function parseDuration(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(value.trim());
-  if (!match) throw new InvalidArgumentError("expected a duration such as 500ms, 10s, 5m, 1h, 2d");
-  const ms = Number(match[1]) * DURATION_UNITS[(match[2] ?? "s") as keyof typeof DURATION_UNITS];
-  if (!Number.isSafeInteger(Math.round(ms))) throw new InvalidArgumentError("duration too long");
-  return Math.round(ms);
+export function parseAge(value: string): number {
+  return asUsageError(() => durationOf(value));
+}
+
+/** Commander reports an InvalidArgumentError as a usage error naming the option. */
+function asUsageError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
 }

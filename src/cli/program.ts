@@ -77,6 +77,39 @@ function inheritOutput(command: Command, root: Command): void {
   for (const sub of command.commands) inheritOutput(sub, root);
 }
 
+/**
+ * The command `argv` runs, as a span name: `regkit gar packages` for
+ * `--record FILE gar --project P packages REPO`. Options are skipped with
+ * their values (`--record FILE`, `--cache-dir=DIR`) at every level, as
+ * commander reads them; the first word that is no subcommand ends the path.
+ */
+export function commandPath(program: Command, argv: readonly string[]): string {
+  const path = [program.name()];
+  let command = program;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") break;
+    if (arg.startsWith("-") && arg !== "-") {
+      const option = arg.includes("=") ? undefined : optionOf(command, arg);
+      // A value follows a required one; an optional one's value only when it is not itself an option.
+      if (option?.required || (option?.optional && !argv[i + 1]?.startsWith("-"))) i++;
+      continue;
+    }
+    const sub = command.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!sub) break;
+    path.push(sub.name());
+    command = sub;
+  }
+  return path.join(" ");
+}
+
+/** The option `flag` names on `command` or, as commander also accepts there, on a command above it. */
+function optionOf(command: Command, flag: string): Option | undefined {
+  for (let at: Command | null = command; at; at = at.parent)
+    for (const option of at.options) if (option.short === flag || option.long === flag) return option;
+  return undefined;
+}
+
 /** Runs the command line and returns the process exit code (DESIGN.md contract). */
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);

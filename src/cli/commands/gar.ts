@@ -1,7 +1,15 @@
 import { type Command, Option } from "commander";
 import type { ArtifactRegistry, CleanupDecision, GarRepository } from "../../providers/gar/index.js";
 import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
-import { type CliIo, type GlobalOptions, withProviderClient, writeJson, writeLine } from "../context.js";
+import {
+  type CliIo,
+  type GlobalOptions,
+  jsonOutput,
+  withProviderClient,
+  writeJson,
+  writeLine,
+} from "../context.js";
+import { configOption } from "../options.js";
 import { printListing } from "./list.js";
 
 interface GarOptions {
@@ -28,6 +36,7 @@ async function repositoryArgument(text: string, globals: GarOptions): Promise<Ga
   return parseGarRepository(text, globals);
 }
 
+const REPO_HELP = "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location";
 const FORMATS = ["docker", "maven", "npm", "python", "go", "apt", "yum"] as const;
 const last = (name: string) => decodeURIComponent(name.slice(name.lastIndexOf("/") + 1));
 
@@ -37,13 +46,12 @@ export function registerGar(program: Command, io: CliIo): void {
     .description(
       "Google Artifact Registry's own API: repositories, packages, versions, tags, files, cleanup dry runs",
     )
-    .option("--config <file>", "regkit config file (default $REGKIT_CONFIG or ~/.config/regkit/config.yaml)")
+    .addOption(configOption())
     .option("--project <id>", "Google Cloud project (with a bare REPO id)")
     .option(
       "--location <location>",
       "Artifact Registry location, e.g. us-central1 or us (with a bare REPO id)",
     );
-  const json = (command: Command) => command.optsWithGlobals<GlobalOptions>().json;
 
   gar
     .command("repos")
@@ -59,7 +67,7 @@ export function registerGar(program: Command, io: CliIo): void {
         const location = checkLocation(globals.location);
         await printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.api.repositories(
             globals.project,
             location,
@@ -75,11 +83,11 @@ export function registerGar(program: Command, io: CliIo): void {
     .description("one repository")
     .command("get")
     .description("format, mode, size and cleanup policies of a repository")
-    .argument("<repo>", "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location")
+    .argument("<repo>", REPO_HELP)
     .action(async (text: string, _options: unknown, command: Command) => {
       await withGar(command, async (client, globals) => {
         const r = await client.api.repository(await repositoryArgument(text, globals));
-        if (json(command)) return writeJson(io, r);
+        if (jsonOutput(command)) return writeJson(io, r);
         writeLine(io, `name:        ${r.name}`);
         writeLine(io, `format:      ${r.format ?? "-"}`);
         writeLine(io, `mode:        ${r.mode ?? "-"}`);
@@ -94,20 +102,29 @@ export function registerGar(program: Command, io: CliIo): void {
       });
     });
 
-  gar
-    .command("packages")
-    .description("packages of a repository (images for Docker)")
-    .argument("<repo>", "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location")
-    .action(async (text: string, _options: unknown, command: Command) => {
-      await withGar(command, async (client, globals) =>
-        printListing(
-          io,
-          json(command),
-          client.api.packages(await repositoryArgument(text, globals)),
-          (p) => `${last(p.name)}\t${p.updateTime ?? "-"}`,
-        ),
-      );
-    });
+  /** `gar NAME REPO`: what `list` yields for the repository, one line each (an array with --json). */
+  const repoListing = <T>(
+    name: string,
+    description: string,
+    list: (client: ArtifactRegistry, repo: GarRepository) => AsyncIterable<T>,
+    line: (item: T) => string,
+  ) =>
+    gar
+      .command(name)
+      .description(description)
+      .argument("<repo>", REPO_HELP)
+      .action(async (text: string, _options: unknown, command: Command) => {
+        await withGar(command, async (client, globals) =>
+          printListing(io, jsonOutput(command), list(client, await repositoryArgument(text, globals)), line),
+        );
+      });
+
+  repoListing(
+    "packages",
+    "packages of a repository (images for Docker)",
+    (client, repo) => client.api.packages(repo),
+    (p) => `${last(p.name)}\t${p.updateTime ?? "-"}`,
+  );
 
   gar
     .command("versions")
@@ -118,7 +135,7 @@ export function registerGar(program: Command, io: CliIo): void {
         const { parseGarImage } = await import("../../providers/gar/index.js");
         await printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.api.versions(parseGarImage(text)),
           (v) =>
             `${last(v.name)}\t${v.createTime ?? "-"}\t${(v.relatedTags ?? []).map((t) => last(t.name)).join(",") || "-"}`,
@@ -142,7 +159,7 @@ export function registerGar(program: Command, io: CliIo): void {
           throw new UsageError(`${text}: name the version by digest (IMAGE@sha256:…)`);
         }
         await client.api.deleteVersion(image, image.digest, { force: options.force ?? false });
-        if (json(command)) return writeJson(io, { deleted: image.digest });
+        if (jsonOutput(command)) return writeJson(io, { deleted: image.digest });
         writeLine(io, `deleted ${image.digest}`);
       });
     });
@@ -156,7 +173,7 @@ export function registerGar(program: Command, io: CliIo): void {
         const { parseGarImage } = await import("../../providers/gar/index.js");
         await printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.api.tags(parseGarImage(text)),
           (t) => `${last(t.name)}\t${t.version ? last(t.version) : "-"}`,
         );
@@ -182,7 +199,7 @@ export function registerGar(program: Command, io: CliIo): void {
           throw new UsageError(`${text}: give IMAGE:TAG@DIGEST or IMAGE:TAG --version DIGEST`);
         }
         const created = await client.api.createTag(image, image.tag, version);
-        if (json(command)) return writeJson(io, created);
+        if (jsonOutput(command)) return writeJson(io, created);
         writeLine(io, `${image.tag} → ${version}`);
       });
     });
@@ -199,32 +216,24 @@ export function registerGar(program: Command, io: CliIo): void {
           throw new UsageError(`${text}: name the tag (IMAGE:TAG)`);
         }
         await client.api.deleteTag(image, image.tag);
-        if (json(command)) return writeJson(io, { deleted: image.tag });
+        if (jsonOutput(command)) return writeJson(io, { deleted: image.tag });
         writeLine(io, `deleted tag ${image.tag}`);
       });
     });
 
-  gar
-    .command("files")
-    .description("files of a repository (layers and manifests for Docker)")
-    .argument("<repo>", "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location")
-    .action(async (text: string, _options: unknown, command: Command) => {
-      await withGar(command, async (client, globals) =>
-        printListing(
-          io,
-          json(command),
-          client.api.files(await repositoryArgument(text, globals)),
-          (f) => `${last(f.name)}\t${f.sizeBytes ?? "-"}`,
-        ),
-      );
-    });
+  repoListing(
+    "files",
+    "files of a repository (layers and manifests for Docker)",
+    (client, repo) => client.api.files(repo),
+    (f) => `${last(f.name)}\t${f.sizeBytes ?? "-"}`,
+  );
 
   gar
     .command("cleanup-preview")
     .description(
       "what the repository's cleanup policies would delete and keep now (a dry run; nothing changes)",
     )
-    .argument("<repo>", "LOCATION-docker.pkg.dev/PROJECT/REPO, or REPO with --project and --location")
+    .argument("<repo>", REPO_HELP)
     .action(async (text: string, _options: unknown, command: Command) => {
       await withGar(command, async (client, globals) => {
         const plan = await client.cleanupPreview(await repositoryArgument(text, globals));
@@ -234,7 +243,7 @@ export function registerGar(program: Command, io: CliIo): void {
           tags: d.tags,
           policy: d.policy,
         });
-        if (json(command))
+        if (jsonOutput(command))
           return writeJson(io, { delete: plan.delete.map(entry), keep: plan.keep.map(entry) });
         const line = (verb: string, d: CleanupDecision) =>
           writeLine(
@@ -266,8 +275,7 @@ export async function garVulnerabilities(
             `resourceUrl="${imageUrl(image, report.image.digest)}"`,
           )
         : undefined;
-    if (command.optsWithGlobals<GlobalOptions>().json)
-      return writeJson(io, { ...report, summary: summary?.counts });
+    if (jsonOutput(command)) return writeJson(io, { ...report, summary: summary?.counts });
     print(io, report);
     if (summary) {
       const parts = Object.entries(summary.counts)

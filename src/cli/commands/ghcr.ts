@@ -3,8 +3,9 @@ import type { Digest } from "../../core/digest.js";
 import { UsageError } from "../../core/errors.js";
 import { referenceTarget } from "../../core/reference.js";
 import type { CleanupPlan, Ghcr, PackageVersion, PlanEntry } from "../../providers/ghcr/index.js";
-import { type CliIo, type GlobalOptions, withProviderClient, writeJson, writeLine } from "../context.js";
-import { collect } from "../options.js";
+import { type CliIo, jsonOutput, withProviderClient, writeJson, writeLine } from "../context.js";
+import { isoSeconds } from "../format.js";
+import { collect, configOption, parseAge } from "../options.js";
 import { printListing } from "./list.js";
 
 /** Runs `fn` with a GHCR client (environment > config file > defaults), closed afterwards. */
@@ -21,10 +22,8 @@ async function packageArgument(text: string) {
   return packageOf(text);
 }
 
-const date = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d+Z$/, "Z") : "-");
-const json = (command: Command) => command.optsWithGlobals<GlobalOptions>().json;
 const versionLine = (v: PackageVersion) =>
-  `${v.id}\t${v.digest}\t${v.tags.join(",") || "-"}\t${date(v.createdAt)}`;
+  `${v.id}\t${v.digest}\t${v.tags.join(",") || "-"}\t${isoSeconds(v.createdAt)}`;
 const versionJson = (v: PackageVersion) => ({
   id: v.id,
   digest: v.digest,
@@ -43,7 +42,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
   const ghcr = program
     .command("ghcr")
     .description("GitHub Container Registry: packages, versions, visibility, cleanup, tags, signatures")
-    .option("--config <file>", "regkit config file (default $REGKIT_CONFIG or ~/.config/regkit/config.yaml)");
+    .addOption(configOption());
 
   ghcr
     .command("packages")
@@ -74,10 +73,10 @@ export function registerGhcr(program: Command, io: CliIo): void {
         await withGhcr(command, (client) =>
           printListing(
             io,
-            json(command),
+            jsonOutput(command),
             client.api.packages(scope, options.visibility ? { visibility: options.visibility } : {}),
             (p) =>
-              `ghcr.io/${p.owner}/${p.name}\t${p.visibility}\t${p.versionCount} versions\t${p.repository ?? "-"}\t${date(p.updatedAt)}`,
+              `ghcr.io/${p.owner}/${p.name}\t${p.visibility}\t${p.versionCount} versions\t${p.repository ?? "-"}\t${isoSeconds(p.updatedAt)}`,
           ),
         );
       },
@@ -105,7 +104,13 @@ export function registerGhcr(program: Command, io: CliIo): void {
           ...(options.deleted ? { state: "deleted" as const } : {}),
         };
         await withGhcr(command, (client) =>
-          printListing(io, json(command), client.api.versions(owner, name, filter), versionLine, versionJson),
+          printListing(
+            io,
+            jsonOutput(command),
+            client.api.versions(owner, name, filter),
+            versionLine,
+            versionJson,
+          ),
         );
       },
     );
@@ -134,7 +139,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
           if (verb === "restore") await client.api.restoreVersion(owner, name, v.id);
           return v;
         });
-        if (json(command))
+        if (jsonOutput(command))
           return writeJson(io, { ...versionJson(found), ...(verb !== "get" ? { [`${verb}d`]: true } : {}) });
         if (verb === "get") writeLine(io, versionLine(found));
         else writeLine(io, `${verb === "delete" ? "deleted" : "restored"} ${found.id} ${found.digest}`);
@@ -151,7 +156,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
       const visibility = await withGhcr(command, (client) =>
         wanted ? client.api.setVisibility(owner, name, wanted) : client.api.visibility(owner, name),
       );
-      if (json(command)) writeJson(io, { package: `ghcr.io/${owner}/${name}`, visibility });
+      if (jsonOutput(command)) writeJson(io, { package: `ghcr.io/${owner}/${name}`, visibility });
       else writeLine(io, visibility);
     });
 
@@ -160,7 +165,11 @@ export function registerGhcr(program: Command, io: CliIo): void {
     .description("delete old versions by policy: a plan first (dry run), deletes only with --yes")
     .argument("<package>", "ghcr.io/OWNER/PACKAGE")
     .option("--keep-last <n>", "keep the newest N images", parseCount)
-    .option("--older-than <age>", "delete only versions older than AGE (30d, 12h, 2w)")
+    .option(
+      "--older-than <age>",
+      "delete only versions older than AGE: a number and a unit (ms, s, m, h, d, w), e.g. 30d, 12h, 2w",
+      parseAge,
+    )
     .option("--untagged", "delete only untagged versions")
     .option(
       "--keep-tag <pattern>",
@@ -174,7 +183,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
         text: string,
         options: {
           keepLast?: number;
-          olderThan?: string;
+          olderThan?: number;
           untagged?: boolean;
           keepTag?: string[];
           yes?: boolean;
@@ -182,16 +191,16 @@ export function registerGhcr(program: Command, io: CliIo): void {
         command: Command,
       ) => {
         await packageArgument(text);
-        const { parseAge, tagMatcher } = await import("../../providers/ghcr/index.js");
+        const { tagMatcher } = await import("../../providers/ghcr/index.js");
         const policy = {
           ...(options.keepLast !== undefined ? { keepLast: options.keepLast } : {}),
-          ...(options.olderThan ? { olderThan: new Date(Date.now() - parseAge(options.olderThan)) } : {}),
+          ...(options.olderThan !== undefined ? { olderThan: new Date(Date.now() - options.olderThan) } : {}),
           ...(options.untagged ? { untagged: true } : {}),
           ...(options.keepTag ? { keepTags: options.keepTag.map(tagMatcher) } : {}),
         };
         await withGhcr(command, async (client) => {
           const plan = await client.planCleanup(text, policy);
-          printPlan(io, plan, json(command), !options.yes);
+          printPlan(io, plan, jsonOutput(command), !options.yes);
           if (!options.yes || plan.delete.length === 0) return;
           const done = await client.cleanup(text, plan, (entry, outcome) =>
             io.stderr.write(
@@ -215,7 +224,11 @@ export function registerGhcr(program: Command, io: CliIo): void {
       const { matchingTags, tagMatcher } = await import("../../providers/ghcr/index.js");
       if (options.filter) tagMatcher(options.filter);
       await withGhcr(command, (client) =>
-        printListing(io, json(command), matchingTags(client.repository(`${owner}/${name}`), options.filter)),
+        printListing(
+          io,
+          jsonOutput(command),
+          matchingTags(client.repository(`${owner}/${name}`), options.filter),
+        ),
       );
     });
 
@@ -230,7 +243,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
       const result = await withGhcr(command, (client) =>
         retag(client.repository(`${owner}/${name}`), referenceTarget(reference), tag),
       );
-      if (json(command)) writeJson(io, result);
+      if (jsonOutput(command)) writeJson(io, result);
       else writeLine(io, `ghcr.io/${owner}/${name}:${tag} → ${result.digest}`);
     });
 
@@ -244,7 +257,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
       const size = await withGhcr(command, (client) =>
         imageSize(client.repository(`${owner}/${name}`), referenceTarget(reference)),
       );
-      if (json(command)) return writeJson(io, size);
+      if (jsonOutput(command)) return writeJson(io, size);
       for (const p of size.platforms) writeLine(io, `${p.platform}\t${p.total}\t${p.digest}`);
       writeLine(io, `total\t${size.total}`);
     });
@@ -262,7 +275,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
           (await repo.manifests.head(referenceTarget(reference))).digest) as Digest;
         return signingArtifacts(repo, digest);
       });
-      if (json(command)) return writeJson(io, found);
+      if (jsonOutput(command)) return writeJson(io, found);
       for (const a of found) writeLine(io, `${a.kind}\t${a.digest}\t${a.tag ?? a.artifactType ?? "-"}`);
     });
 
@@ -275,7 +288,7 @@ export function registerGhcr(program: Command, io: CliIo): void {
       await withGhcr(command, (client) =>
         printListing(
           io,
-          json(command),
+          jsonOutput(command),
           client.vulnerableVersions(text),
           ({ version, report }) => {
             const c = report.counts;

@@ -6,13 +6,13 @@ import type { VulnerabilityReport } from "../../providers/vulnerabilities.js";
 import {
   type CliIo,
   cliReference,
-  type GlobalOptions,
+  jsonOutput,
   withProviderClient,
   writeJson,
   writeLine,
 } from "../context.js";
-import { formatBytes } from "../format.js";
-import { parsePositive } from "../options.js";
+import { formatBytes, isoSeconds } from "../format.js";
+import { configOption, parsePositive } from "../options.js";
 import { printListing } from "./list.js";
 
 /** Runs `fn` with a Docker Hub client (environment > config file > defaults), closed afterwards. */
@@ -23,8 +23,6 @@ function withDockerHub<T>(command: Command, fn: (hub: DockerHub) => Promise<T>):
     fn,
   );
 }
-
-const date = (d: Date | undefined) => (d ? d.toISOString().replace(/\.\d+Z$/, "Z") : "-");
 
 function platforms(tag: HubTag): string {
   return tag.images.map((i) => [i.os, i.architecture, i.variant].filter(Boolean).join("/")).join(",") || "-";
@@ -42,7 +40,7 @@ export function registerHub(program: Command, io: CliIo): void {
   const hub = program
     .command("hub")
     .description("Docker Hub's own API: repositories, search, tags with their platforms")
-    .option("--config <file>", "regkit config file (default $REGKIT_CONFIG or ~/.config/regkit/config.yaml)");
+    .addOption(configOption());
 
   hub
     .command("repos")
@@ -69,14 +67,14 @@ export function registerHub(program: Command, io: CliIo): void {
         await withDockerHub(command, (client) =>
           printListing(
             io,
-            command.optsWithGlobals<GlobalOptions>().json,
+            jsonOutput(command),
             client.api.repositories(namespace, {
               ...(options.name ? { name: options.name } : {}),
               ...(options.ordering ? { ordering: options.ordering } : {}),
               ...(options.pageSize ? { pageSize: options.pageSize } : {}),
             }),
             (r) =>
-              `${r.repository}\t${r.isPrivate ? "private" : "public"}\t${r.pullCount} pulls\t${r.starCount} stars\t${date(r.lastUpdated)}`,
+              `${r.repository}\t${r.isPrivate ? "private" : "public"}\t${r.pullCount} pulls\t${r.starCount} stars\t${isoSeconds(r.lastUpdated)}`,
           ),
         );
       },
@@ -90,14 +88,14 @@ export function registerHub(program: Command, io: CliIo): void {
     .action(async (text: string, _options: unknown, command: Command) => {
       await withDockerHub(command, async (client) => {
         const r = await client.api.repository(hubRepository(text));
-        if (command.optsWithGlobals<GlobalOptions>().json) return writeJson(io, r);
+        if (jsonOutput(command)) return writeJson(io, r);
         writeLine(io, `repository:  ${r.repository}`);
         writeLine(io, `visibility:  ${r.isPrivate ? "private" : "public"}`);
         writeLine(io, `description: ${r.description || "-"}`);
         writeLine(io, `pulls:       ${r.pullCount}`);
         writeLine(io, `stars:       ${r.starCount}`);
-        writeLine(io, `updated:     ${date(r.lastUpdated)}`);
-        writeLine(io, `registered:  ${date(r.dateRegistered)}`);
+        writeLine(io, `updated:     ${isoSeconds(r.lastUpdated)}`);
+        writeLine(io, `registered:  ${isoSeconds(r.dateRegistered)}`);
         if (r.permissions)
           writeLine(
             io,
@@ -124,7 +122,7 @@ export function registerHub(program: Command, io: CliIo): void {
           ...(options.description !== undefined ? { description: options.description } : {}),
         }),
       );
-      if (command.optsWithGlobals<GlobalOptions>().json) writeJson(io, created);
+      if (jsonOutput(command)) writeJson(io, created);
       else writeLine(io, `created ${created.repository} (${created.isPrivate ? "private" : "public"})`);
     });
   repo
@@ -134,7 +132,7 @@ export function registerHub(program: Command, io: CliIo): void {
     .action(async (text: string, _options: unknown, command: Command) => {
       const name = hubRepository(text);
       await withDockerHub(command, (client) => client.api.deleteRepository(name));
-      if (command.optsWithGlobals<GlobalOptions>().json) writeJson(io, { deleted: name });
+      if (jsonOutput(command)) writeJson(io, { deleted: name });
       else writeLine(io, `deleted ${name}`);
     });
 
@@ -147,7 +145,7 @@ export function registerHub(program: Command, io: CliIo): void {
       await withDockerHub(command, (client) =>
         printListing(
           io,
-          command.optsWithGlobals<GlobalOptions>().json,
+          jsonOutput(command),
           take(client.api.search(query, { pageSize: Math.min(options.limit, 100) }), options.limit),
           (r) =>
             `${r.repository}${r.official ? " [official]" : ""}\t${r.pullCount} pulls\t${r.starCount} stars\t${r.description}`,
@@ -165,10 +163,10 @@ export function registerHub(program: Command, io: CliIo): void {
       await withDockerHub(command, (client) =>
         printListing(
           io,
-          command.optsWithGlobals<GlobalOptions>().json,
+          jsonOutput(command),
           client.api.tags(name, options.pageSize ? { pageSize: options.pageSize } : {}),
           (t) =>
-            `${t.name}\t${t.digest ?? "-"}\t${formatBytes(t.size)}\t${date(t.lastUpdated)}\t${platforms(t)}`,
+            `${t.name}\t${t.digest ?? "-"}\t${formatBytes(t.size)}\t${isoSeconds(t.lastUpdated)}\t${platforms(t)}`,
         ),
       );
     });
@@ -182,7 +180,7 @@ export function registerHub(program: Command, io: CliIo): void {
       if (!ref.tag || ref.digest) throw new UnsupportedError("hub untag needs NAME:TAG");
       const name = hubRepository(text);
       await withDockerHub(command, (client) => client.api.deleteTag(name, ref.tag!));
-      if (command.optsWithGlobals<GlobalOptions>().json) writeJson(io, { untagged: `${name}:${ref.tag}` });
+      if (jsonOutput(command)) writeJson(io, { untagged: `${name}:${ref.tag}` });
       else writeLine(io, `untagged ${name}:${ref.tag}`);
     });
 }
@@ -200,11 +198,11 @@ export function registerRateLimit(program: Command, io: CliIo): void {
     .command("ratelimit")
     .description("Docker Hub pull limit, remaining, window and source (a HEAD: spends no pull)")
     .argument("[ref]", "image to ask about (default: Docker's ratelimitpreview/test)")
-    .option("--config <file>", "regkit config file")
+    .addOption(configOption())
     .action(async (text: string | undefined, _options: unknown, command: Command) => {
       if (text) hubRepository(text);
       const status = await withDockerHub(command, (client) => client.pullLimit(text));
-      if (command.optsWithGlobals<GlobalOptions>().json) return writeJson(io, status);
+      if (jsonOutput(command)) return writeJson(io, status);
       const who = status.authenticated ? "authenticated" : "anonymous";
       if (!status.limited) {
         writeLine(io, `no pull limit reported (${who}): a paid plan or an unlimited image`);
@@ -225,7 +223,7 @@ export function registerVulns(program: Command, io: CliIo): void {
     .description("vulnerability summary and list from the registry's scanner")
     .argument("<ref>", "image, e.g. docker.io/library/alpine:3.20")
     .option("--platform <os/arch[/variant]>", "platform of a multi-platform image (default linux/amd64)")
-    .option("--config <file>", "regkit config file")
+    .addOption(configOption())
     .action(async (text: string, options: { platform?: string }, command: Command) => {
       const ref = cliReference(text);
       if (providerOf(ref.registry) === "gar")
@@ -235,7 +233,7 @@ export function registerVulns(program: Command, io: CliIo): void {
         const report = await withGhcr(command, (client) =>
           client.vulnerabilities(text, options.platform ? { platform: options.platform } : {}),
         );
-        if (command.optsWithGlobals<GlobalOptions>().json) return writeJson(io, report);
+        if (jsonOutput(command)) return writeJson(io, report);
         return printReport(io, report);
       }
       if (providerOf(ref.registry) !== "dockerhub")
@@ -245,7 +243,7 @@ export function registerVulns(program: Command, io: CliIo): void {
       const report = await withDockerHub(command, (client) =>
         client.vulnerabilities(text, options.platform ? { platform: options.platform } : {}),
       );
-      if (command.optsWithGlobals<GlobalOptions>().json) return writeJson(io, report);
+      if (jsonOutput(command)) return writeJson(io, report);
       printReport(io, report);
     });
 }
@@ -263,7 +261,7 @@ function printReport(io: CliIo, report: VulnerabilityReport & { scanner?: string
   };
   writeLine(
     io,
-    `status: ${status[report.status]}${report.lastScanned ? ` (${date(report.lastScanned)})` : ""}`,
+    `status: ${status[report.status]}${report.lastScanned ? ` (${isoSeconds(report.lastScanned)})` : ""}`,
   );
   if (report.scanner) writeLine(io, `scanner: ${report.scanner}`);
   if (report.status !== "scanned") return;

@@ -140,7 +140,9 @@ describe("cleanup plan (FR-VER-006) properties", () => {
     ).rejects.toThrow(/at least one of/);
     expect(parseAge("30d")).toBe(30 * 86_400_000);
     expect(parseAge("12h")).toBe(12 * 3_600_000);
-    expect(() => parseAge("thirty days")).toThrow(/invalid age/);
+    expect(parseAge("1.5d")).toBe(36 * 3_600_000);
+    expect(() => parseAge("thirty days")).toThrow(/invalid duration/);
+    expect(() => parseAge("30")).toThrow(/invalid duration/);
   });
 
   it("resumable: a version already gone counts as done, other failures stop the run", async () => {

@@ -1,4 +1,5 @@
 import type { Digest } from "../../core/digest.js";
+import { parseDuration } from "../../core/duration.js";
 import { InvalidInputError, isRegkitError } from "../../core/errors.js";
 import { signingTagSubject } from "./images.js";
 import type { PackageVersion } from "./model.js";
@@ -47,13 +48,12 @@ export interface VersionGraph {
   referrers(digest: Digest): Promise<Digest[]>;
 }
 
-/** `30d`, `12h`, `2w`, `90m` → milliseconds. */
+/**
+ * `30d`, `12h`, `2w`, `90m` (any duration with its unit written out, see
+ * `parseDuration`) → milliseconds, for `CleanupPolicy.olderThan`.
+ */
 export function parseAge(text: string): number {
-  const match = /^(\d+)\s*([mhdw])$/.exec(text.trim());
-  if (!match)
-    throw new InvalidInputError(`invalid age ${JSON.stringify(text.slice(0, 40))} (e.g. 30d, 12h, 2w, 90m)`);
-  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as "m" | "h" | "d" | "w"];
-  return Number(match[1]) * unit;
+  return parseDuration(text);
 }
 
 export function checkPolicy(policy: CleanupPolicy): void {
