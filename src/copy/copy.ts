@@ -106,7 +106,7 @@ class CopyRun {
   #failed = false;
   /** The error a cancelled copy rejects with. */
   cancelled: AbortedError | undefined;
-  /** Source streams being read, cut when the copy is cancelled. */
+  /** Source streams opened (ended ones too, until the copy ends), cut when the copy is cancelled. */
   readonly #streams = new Set<Readable>();
 
   constructor(
@@ -120,7 +120,8 @@ class CopyRun {
   }
 
   readonly #cancel = (): void => {
-    this.cancelled = new AbortedError("copy aborted", { cause: this.options.signal?.reason });
+    // Called only through the signal, so there is one.
+    this.cancelled = new AbortedError("copy aborted", { cause: this.options.signal!.reason });
     this.#failed = true;
     for (const stream of this.#streams) stream.destroy(this.cancelled);
   };
@@ -154,16 +155,17 @@ class CopyRun {
 
   /** Copies a manifest and everything below it; `root` marks the one the tag goes on. */
   async node(descriptor: Descriptor, tag: string | undefined, root: boolean): Promise<Descriptor> {
-    const key = `${descriptor.digest} ${tag ?? ""}`;
-    let pending = this.#nodes.get(key);
+    // By digest alone: only the root (or the platform chosen for it) has a tag, and no child can be it.
+    let pending = this.#nodes.get(descriptor.digest);
     if (!pending) {
       pending = this.#copyNode(descriptor, tag, root).catch(this.#fail);
-      this.#nodes.set(key, pending);
+      this.#nodes.set(descriptor.digest, pending);
     }
     return pending;
   }
 
   async #copyNode(descriptor: Descriptor, tag: string | undefined, root: boolean): Promise<Descriptor> {
+    this.stopIfFailed();
     const bytes = await side("source", `manifest ${descriptor.digest}`, () =>
       this.source.fetchManifest(descriptor),
     );
@@ -284,7 +286,6 @@ class CopyRun {
             sourceFault ??= error;
           });
           this.#streams.add(stream);
-          stream.once("close", () => this.#streams.delete(stream));
           if (this.cancelled) stream.destroy(this.cancelled);
           if (progress)
             stream.on("data", (chunk: Buffer) =>
