@@ -25,6 +25,7 @@ import { OciLayoutStore } from "../src/store/ociLayoutStore.js";
 import { RemoteStore } from "../src/store/remoteStore.js";
 import { createTransport } from "../src/transport/index.js";
 import { startDistribution } from "../test/support/distribution.js";
+import { clientRows } from "./clients.js";
 import { commandRows, type Tool } from "./commands.js";
 import { child, median, medianOf, ratio, rounded, type Sample, skopeo, timed } from "./measure.js";
 import { serveRows } from "./serve.js";
@@ -205,6 +206,30 @@ try {
   log("in process (library; the skopeo column runs skopeo as a command):");
   console.table(library);
 
+  const clients = Object.entries(
+    await clientRows({
+      host: a.host,
+      repo: "bench/image",
+      tag: "v1",
+      layerDigests: image.layers.map((layer) => layer.digest),
+      layerMiB: LAYER_MIB,
+      work,
+      rounds: ROUNDS,
+      log,
+    }),
+  ).map(([name, byClient]) => ({
+    work: name,
+    regkitMs: rounded(medianOf(byClient.regkit, "wallMs")),
+    regkitCpuMs: rounded(medianOf(byClient.regkit, "cpuMs")),
+    regkitRssMB: rounded(medianOf(byClient.regkit, "rssKiB") / 1024),
+    snykMs: rounded(medianOf(byClient.snyk, "wallMs")),
+    snykCpuMs: rounded(medianOf(byClient.snyk, "cpuMs")),
+    snykRssMB: rounded(medianOf(byClient.snyk, "rssKiB") / 1024),
+    vsSnyk: ratio(medianOf(byClient.regkit, "wallMs"), medianOf(byClient.snyk, "wallMs")),
+  }));
+  log("library against @snyk/docker-registry-v2-client (each in a process of its own; work timed inside):");
+  console.table(clients);
+
   const commands = await commandRows({
     source: a,
     layout,
@@ -216,6 +241,7 @@ try {
     log,
   });
   const tools: Tool[] = ["regkit", "skopeo", "crane"];
+  const floor = medianOf(Object.values(commands)[0]?.regkit ?? [], "wallMs");
   const whole = Object.entries(commands).map(([name, byTool]) => {
     const out: Record<string, unknown> = { work: name };
     for (const tool of tools) {
@@ -228,6 +254,8 @@ try {
     out.vsCrane = ratio(medianOf(byTool.regkit, "wallMs"), medianOf(byTool.crane, "wallMs"));
     out.cpuVsCrane = ratio(medianOf(byTool.regkit, "cpuMs"), medianOf(byTool.crane, "cpuMs"));
     out.vsSkopeo = ratio(medianOf(byTool.regkit, "wallMs"), medianOf(byTool.skopeo, "wallMs"));
+    // Start-up's goal is a multiple of a bare Node start (the first row).
+    out.vsNode = ratio(medianOf(byTool.regkit, "wallMs"), floor);
     return out;
   });
   log("whole commands (medians; CPU and RSS are the child's own):");
@@ -255,6 +283,7 @@ try {
     commands: whole,
     serve: ingest,
     library,
+    clients,
   };
   const json = `${JSON.stringify(results, null, 2)}\n`;
   process.stdout.write(json);

@@ -33,20 +33,22 @@ export async function timed(fn: () => Promise<unknown>): Promise<Sample> {
 }
 
 /** Runs a command as a child under `/usr/bin/time`, timed, with its own CPU and peak RSS. */
-export async function child(command: string, args: string[]): Promise<Sample> {
+export async function child(command: string, args: string[]): Promise<Sample & { stdout: string }> {
   let rssKiB = Number.NaN;
   let cpuMs = Number.NaN;
+  let stdout = "";
   const sample = await timed(async () => {
-    const { stderr } = await run("/usr/bin/time", ["-f", "%M %U %S", command, ...args], {
+    const output = await run("/usr/bin/time", ["-f", "%M %U %S", command, ...args], {
       maxBuffer: 64 * 1024 * 1024,
     }).catch((error: Error & { stderr?: string }) => {
       throw new Error(`${command} ${args.join(" ")} failed: ${error.stderr ?? error.message}`);
     });
-    const [rss, user, system] = (stderr.trim().split("\n").pop() ?? "").split(" ").map(Number);
+    stdout = output.stdout;
+    const [rss, user, system] = (output.stderr.trim().split("\n").pop() ?? "").split(" ").map(Number);
     rssKiB = rss ?? Number.NaN;
     cpuMs = ((user ?? Number.NaN) + (system ?? Number.NaN)) * 1000;
   });
-  return { ...sample, cpuMs, rssKiB };
+  return { ...sample, cpuMs, rssKiB, stdout };
 }
 
 /** skopeo, cold: its blob-info cache would otherwise skip work the other tools do. */

@@ -20,6 +20,20 @@ const CHUNK_PREFIX = "bundle-";
 for (const name of await readdir(outdir).catch(() => []))
   if (name.startsWith(CHUNK_PREFIX)) await rm(join(outdir, name));
 
+// zod re-exports its 60-odd message locales as one namespace, so all of them (~370 KB,
+// half of zod's chunk) would be read and compiled by every command that validates JSON.
+// regkit's messages are English: the namespace keeps only `en`, which zod configures itself.
+const englishZod = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: "js",
+      resolveDir: join(root, "node_modules", "zod", "v4", "locales"),
+    }));
+  },
+};
+
 await build({
   entryPoints: { main: join(root, "src", "cli", "main.ts") },
   outdir,
@@ -42,6 +56,7 @@ await build({
     "google-auth-library",
   ],
   allowOverwrite: true,
+  plugins: [englishZod],
   // CommonJS packages in the bundle (commander) call require() for Node's own modules.
   banner: {
     js: 'import { createRequire as __regkitRequire } from "node:module"; const require = __regkitRequire(import.meta.url);',

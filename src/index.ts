@@ -142,7 +142,20 @@ export {
   type ImageOptions,
   writeOciLayout,
 } from "./sim/images.js";
-export { type RegistryServer, type RegistryServerOptions, startRegistryServer } from "./sim/server.js";
+
+import type { RegistryServer, RegistryServerOptions } from "./sim/server.js";
+
+export type { RegistryServer, RegistryServerOptions };
+
+/**
+ * Starts regkit's embedded OCI registry on 127.0.0.1 (a free port unless `options.port`
+ * says otherwise): in memory, or on disk with `storage`, with the auth, fault and provider
+ * options of `regkit serve`. Its server code (hono and the routes) is loaded on the first
+ * call, so importing "regkit" for a client costs nothing for it.
+ */
+export async function startRegistryServer(options?: RegistryServerOptions): Promise<RegistryServer> {
+  return (await import("./sim/server.js")).startRegistryServer(options);
+}
 export { DockerArchiveStore } from "./store/dockerArchiveStore.js";
 export { parseStoreReference, type StoreReference } from "./store/location.js";
 export { MemoryStore } from "./store/memoryStore.js";

@@ -104,8 +104,33 @@ describe("regkit start-up", () => {
     expect(modules.filter((url) => url.includes("/node_modules/"))).toEqual([]);
   });
 
-  it("loads zod once a manifest body has to be parsed", async () => {
+  it("loads zod once a manifest body has to be parsed, with its English messages only", async () => {
     const { modules } = await loadedBy(["digest", "--platform", "linux/amd64", `${host}/start/up:v1`]);
-    expect(fromPackage(modules, "zod").length).toBeGreaterThan(0);
+    const zod = fromPackage(modules, "zod");
+    expect(zod.length).toBeGreaterThan(0);
+    expect(
+      zod.filter((url) => url.includes("/locales/")).map((url) => url.replace(/^.*\/locales\//, "")),
+    ).toEqual(["index.js", "en.js"]);
+  });
+});
+
+describe("the library's start-up", () => {
+  it('importing "regkit" leaves the embedded registry\'s server code unloaded until it is started', async () => {
+    const script = `await import(${JSON.stringify(join(import.meta.dirname, "..", "dist", "index.js"))});`;
+    const modules = await new Promise<string[]>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ["--import", HOOK, "--input-type=module", "-e", script],
+        { timeout: 60_000 },
+        (error, _stdout, stderr) => {
+          if (error) return reject(new Error(`${error.message}\n${stderr}`));
+          const line = stderr.split("\n").find((l) => l.startsWith("LOADED "));
+          resolve(JSON.parse(line?.slice("LOADED ".length) ?? "[]") as string[]);
+        },
+      ),
+    );
+    expect(modules.some((url) => url.endsWith("/dist/registry/registry.js"))).toBe(true);
+    expect(modules.filter((url) => /\/dist\/sim\/(server|app)\.js$/.test(url))).toEqual([]);
+    expect(modules.filter((url) => /\/node_modules\/(hono|@hono)\//.test(url))).toEqual([]);
   });
 });

@@ -34,3 +34,17 @@ if (signals.traces || signals.metrics) {
 } else {
   process.exitCode = await run(argv, io);
 }
+await exitNow();
+
+/**
+ * A finished command exits at once: left to end by itself, Node frees its heap page by page
+ * before the process goes (30–60 ms of a short command's wall time on a 2-core VM). Every
+ * command has awaited its work by now; its output is written and the compile cache kept first,
+ * as a natural end would.
+ */
+async function exitNow(): Promise<void> {
+  const open = [process.stdout, process.stderr].filter((stream) => stream.writable);
+  await Promise.all(open.map((stream) => new Promise<void>((resolve) => stream.write("", () => resolve()))));
+  module.flushCompileCache?.();
+  process.exit();
+}

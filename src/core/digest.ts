@@ -19,29 +19,32 @@ export function isDigestAlgorithm(value: string): value is DigestAlgorithm {
  * (the OCI image spec forbids uppercase for sha256/sha512).
  */
 export function parseDigest(input: string): Digest {
-  if (typeof input !== "string") throw new InvalidDigestError(String(input), "not a string");
-  if (input.length > MAX_DIGEST_INPUT) throw new InvalidDigestError(input, "too long");
-  const colon = input.indexOf(":");
-  if (colon <= 0) throw new InvalidDigestError(input, "expected algorithm:hex");
-  const algorithm = input.slice(0, colon);
-  const hex = input.slice(colon + 1);
-  if (!isDigestAlgorithm(algorithm)) {
-    throw new InvalidDigestError(input, `unsupported algorithm ${JSON.stringify(algorithm.slice(0, 32))}`);
-  }
-  const want = HEX_LENGTH[algorithm];
-  if (hex.length !== want) throw new InvalidDigestError(input, `${algorithm} needs ${want} hex characters`);
-  if (!/^[0-9a-f]+$/.test(hex)) throw new InvalidDigestError(input, "hex must be lowercase 0-9a-f");
+  const problem = digestProblem(input);
+  if (problem !== undefined) throw new InvalidDigestError(String(input), problem);
   return input as Digest;
 }
 
-/** Whether `input` is a well-formed digest (`sha256:` and 64 hex digits, or `sha512:` and 128). */
+/**
+ * Whether `input` is a well-formed digest (`sha256:` and 64 hex digits, or `sha512:` and 128).
+ * Asked of every tag on every manifest request, so it answers without building an error.
+ */
 export function isDigest(input: string): input is Digest {
-  try {
-    parseDigest(input);
-    return true;
-  } catch {
-    return false;
-  }
+  return digestProblem(input) === undefined;
+}
+
+/** What makes `input` no digest, or undefined for a well-formed one. */
+function digestProblem(input: string): string | undefined {
+  if (typeof input !== "string") return "not a string";
+  if (input.length > MAX_DIGEST_INPUT) return "too long";
+  const colon = input.indexOf(":");
+  if (colon <= 0) return "expected algorithm:hex";
+  const algorithm = input.slice(0, colon);
+  const hex = input.slice(colon + 1);
+  if (!isDigestAlgorithm(algorithm)) return `unsupported algorithm ${JSON.stringify(algorithm.slice(0, 32))}`;
+  const want = HEX_LENGTH[algorithm];
+  if (hex.length !== want) return `${algorithm} needs ${want} hex characters`;
+  if (!/^[0-9a-f]+$/.test(hex)) return "hex must be lowercase 0-9a-f";
+  return undefined;
 }
 
 export function digestAlgorithm(digest: Digest): DigestAlgorithm {
