@@ -23,7 +23,12 @@ export const MODULES = {
     tests: ["src/transport/cassette.test.ts"],
     static: true,
   },
-  copy: { mutate: ["src/copy/copy.ts"], tests: ["test/copy.test.ts", "test/copy.failures.test.ts"] },
+  // The copy engine and its blame of the side that failed, against memory, an OCI layout and the
+  // embedded registry in-process (the integration suites test/copy*.test.ts take seconds per mutant).
+  copy: {
+    mutate: ["src/copy/copy.ts", "src/copy/blame.ts"],
+    tests: ["src/copy/copy.test.ts", "src/copy/copy.failures.test.ts"],
+  },
   // The GHCR and Artifact Registry REST clients: error mapping, calls and pages (their unit tests run
   // them against the provider fakes behind fault injection).
   ghcr: {

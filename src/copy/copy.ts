@@ -1,12 +1,15 @@
-import { pipeline } from "node:stream/promises";
-import { type Digest, digestEquals, VerifyingStream } from "../core/digest.js";
-import { isRegkitError, RegkitError, UsageError } from "../core/errors.js";
+import type { Readable } from "node:stream";
+import { type Digest, digestEquals } from "../core/digest.js";
+import { AbortedError, RegkitError, UsageError } from "../core/errors.js";
 import { type Descriptor, type ParsedManifest, parseManifest } from "../core/manifest.js";
 import { isIndexMediaType } from "../core/mediaTypes.js";
 import { formatPlatform, type Platform, platformFromDescriptor, selectPlatform } from "../core/platform.js";
 import { pendingReadable } from "../store/pendingReadable.js";
 import { isMounter, isReferrerLister, type Store } from "../store/store.js";
+import { blame, side } from "./blame.js";
 import { Semaphore } from "./semaphore.js";
+
+export { CopyError } from "./blame.js";
 
 /** Options of {@link copy}. */
 export interface CopyOptions {
@@ -31,6 +34,11 @@ export interface CopyOptions {
    * must have this digest, checked before anything moves.
    */
   digest?: string;
+  /**
+   * Cancels the copy: nothing new starts, blob transfers under way are cut,
+   * and once they have ended the copy rejects with an {@link AbortedError}.
+   */
+  signal?: AbortSignal;
 }
 
 /** A progress event of a copy: a blob's fate, bytes moved, or a manifest written. */
@@ -47,21 +55,6 @@ export interface CopyResult {
   blobs: { copied: number; skipped: number; mounted: number };
   /** Blob bytes actually moved (skipped and mounted blobs move none). */
   bytes: number;
-}
-
-/** Which side of a copy failed, and on what. */
-export class CopyError extends RegkitError {
-  readonly origin: "source" | "destination";
-  constructor(origin: "source" | "destination", what: string, cause: unknown) {
-    const base = isRegkitError(cause) ? cause : undefined;
-    super(`copy failed at the ${origin} (${what}): ${(cause as Error)?.message ?? String(cause)}`, {
-      code: base?.code ?? "COPY_FAILED",
-      category: base?.category ?? "server",
-      retryable: base?.retryable ?? false,
-      cause,
-    });
-    this.origin = origin;
-  }
 }
 
 const DEFAULT_CONCURRENCY = 4;
@@ -85,6 +78,7 @@ export async function copy(
     throw new UsageError(`${destination.name} holds one image: it cannot take referrers (drop --referrers)`);
   const run = new CopyRun(source, destination, options);
   try {
+    run.stopIfFailed();
     const what = reference ? `resolve ${reference}` : "resolve its only image";
     const root = await side("source", what, () => source.resolve(reference));
     const descriptor = await run.node(root, tag, true);
@@ -95,16 +89,9 @@ export async function copy(
     // layout's temporary file would otherwise outlive the error), then archives drop theirs.
     await run.settle();
     await destination.abort?.().catch(() => undefined);
-    throw error;
-  }
-}
-
-async function side<T>(origin: "source" | "destination", what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof CopyError) throw error;
-    throw new CopyError(origin, what, error);
+    throw run.cancelled ?? error;
+  } finally {
+    run.close();
   }
 }
 
@@ -115,8 +102,12 @@ class CopyRun {
   readonly #blobs = new Map<string, Promise<void>>();
   readonly #nodes = new Map<string, Promise<Descriptor>>();
   readonly #limit: Semaphore;
-  /** Set once the copy has failed: nothing new starts. */
+  /** Set once any part of the copy has failed or it was cancelled: nothing new starts. */
   #failed = false;
+  /** The error a cancelled copy rejects with. */
+  cancelled: AbortedError | undefined;
+  /** Source streams opened (ended ones too, until the copy ends), cut when the copy is cancelled. */
+  readonly #streams = new Set<Readable>();
 
   constructor(
     readonly source: Store,
@@ -124,14 +115,30 @@ class CopyRun {
     readonly options: CopyOptions,
   ) {
     this.#limit = new Semaphore(options.concurrency ?? DEFAULT_CONCURRENCY);
+    if (options.signal?.aborted) this.#cancel();
+    else options.signal?.addEventListener("abort", this.#cancel, { once: true });
   }
 
-  /**
-   * After a failure: starts nothing more and waits until every transfer and
-   * manifest already under way has ended, including ones started meanwhile.
-   */
-  async settle(): Promise<void> {
+  readonly #cancel = (): void => {
+    // Called only through the signal, so there is one.
+    this.cancelled = new AbortedError("copy aborted", { cause: this.options.signal!.reason });
     this.#failed = true;
+    for (const stream of this.#streams) stream.destroy(this.cancelled);
+  };
+
+  /** A copy that has ended no longer listens to its signal (one signal may serve many copies). */
+  close(): void {
+    this.options.signal?.removeEventListener("abort", this.#cancel);
+  }
+
+  /** Marks the run failed the moment a part fails, before a waiting transfer takes its turn. */
+  readonly #fail = (error: unknown): never => {
+    this.#failed = true;
+    throw error;
+  };
+
+  /** After a failure: waits until every transfer and manifest already under way has ended. */
+  async settle(): Promise<void> {
     let seen = -1;
     while (seen !== this.#blobs.size + this.#nodes.size) {
       seen = this.#blobs.size + this.#nodes.size;
@@ -139,22 +146,26 @@ class CopyRun {
     }
   }
 
-  #stopIfFailed(): void {
-    if (this.#failed) throw new RegkitError("copy already failed", { code: "ABORTED", category: "network" });
+  stopIfFailed(): void {
+    if (this.#failed)
+      throw (
+        this.cancelled ?? new RegkitError("copy already failed", { code: "ABORTED", category: "network" })
+      );
   }
 
   /** Copies a manifest and everything below it; `root` marks the one the tag goes on. */
   async node(descriptor: Descriptor, tag: string | undefined, root: boolean): Promise<Descriptor> {
-    const key = `${descriptor.digest} ${tag ?? ""}`;
-    let pending = this.#nodes.get(key);
+    // By digest alone: only the root (or the platform chosen for it) has a tag, and no child can be it.
+    let pending = this.#nodes.get(descriptor.digest);
     if (!pending) {
-      pending = this.#copyNode(descriptor, tag, root);
-      this.#nodes.set(key, pending);
+      pending = this.#copyNode(descriptor, tag, root).catch(this.#fail);
+      this.#nodes.set(descriptor.digest, pending);
     }
     return pending;
   }
 
   async #copyNode(descriptor: Descriptor, tag: string | undefined, root: boolean): Promise<Descriptor> {
+    this.stopIfFailed();
     const bytes = await side("source", `manifest ${descriptor.digest}`, () =>
       this.source.fetchManifest(descriptor),
     );
@@ -184,7 +195,7 @@ class CopyRun {
       digest: descriptor.digest,
       size: descriptor.size,
     };
-    this.#stopIfFailed();
+    this.stopIfFailed();
     await side("destination", `manifest ${descriptor.digest}`, () =>
       this.destination.pushManifest(exact, bytes, tag),
     );
@@ -230,14 +241,14 @@ class CopyRun {
   #blob(blob: Descriptor): Promise<void> {
     let pending = this.#blobs.get(blob.digest);
     if (!pending) {
-      pending = this.#limit.run(() => this.#transfer(blob));
+      pending = this.#limit.run(() => this.#transfer(blob).catch(this.#fail));
       this.#blobs.set(blob.digest, pending);
     }
     return pending;
   }
 
   async #transfer(blob: Descriptor): Promise<void> {
-    this.#stopIfFailed();
+    this.stopIfFailed();
     const progress = this.options.onProgress;
     if (await side("destination", `blob ${blob.digest}`, () => this.destination.exists(blob))) {
       this.counts.skipped++;
@@ -274,6 +285,8 @@ class CopyRun {
           stream.once("error", (error) => {
             sourceFault ??= error;
           });
+          this.#streams.add(stream);
+          if (this.cancelled) stream.destroy(this.cancelled);
           if (progress)
             stream.on("data", (chunk: Buffer) =>
               progress({ type: "bytes", digest: blob.digest, bytes: chunk.byteLength }),
@@ -282,46 +295,10 @@ class CopyRun {
         }),
       );
     } catch (error) {
-      throw await this.#blame(blob, error, sourceFault);
+      throw await blame(this.source, blob, error, sourceFault);
     }
     this.counts.copied++;
     this.bytes += blob.size;
     progress?.({ type: "blob", digest: blob.digest, size: blob.size, state: "done" });
-  }
-
-  /**
-   * Names the side that failed a blob transfer: the source when it raised the
-   * error (the destination's abort is its consequence) or when the bytes it
-   * served do not match their digest (checked again only after a failure).
-   */
-  async #blame(blob: Descriptor, error: unknown, sourceFault: unknown): Promise<CopyError> {
-    if (error instanceof CopyError) return error;
-    const what = `blob ${blob.digest}`;
-    if (sourceFault !== undefined) return new CopyError("source", what, sourceFault);
-    if (isRegkitError(error) && error.category === "integrity") {
-      // Hashed here: not every store verifies what it serves (memory does not).
-      const sourceCheck = await this.source
-        .fetchBlob(blob, 0, { verify: false })
-        .then((stream) =>
-          pipeline(
-            stream,
-            new VerifyingStream({ digest: blob.digest, size: blob.size }, "source blob"),
-            drain,
-          ),
-        )
-        .then(
-          () => undefined,
-          (failure: unknown) => failure,
-        );
-      if (isRegkitError(sourceCheck) && sourceCheck.category === "integrity")
-        return new CopyError("source", what, sourceCheck);
-    }
-    return new CopyError("destination", what, error);
-  }
-}
-
-async function drain(stream: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of stream) {
-    // nothing kept: only the verification matters
   }
 }
