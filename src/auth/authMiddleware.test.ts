@@ -281,6 +281,8 @@ describe("auth middleware: Bearer challenges", () => {
     expect((error as Error).message).toBe(
       "registry.test rejected the credentials from test credentials (wrong user name, password or token)",
     );
+    // The token service's own answer stays reachable for -vv and logs.
+    expect((error as Error).cause).toBeInstanceOf(AuthenticationError);
     // Without credentials the token service's own message stands.
     const anonymous = peer(bearerGuard("T1"), (req) => answer(req, 401));
     const plain = await wrap(anonymous.handler)(get()).catch((e: unknown) => e);
@@ -357,6 +359,57 @@ describe("auth middleware: Bearer challenges", () => {
     const allowed = peer(bearerGuard("T1", plain));
     const policy = new EndpointPolicy({ insecureHosts: ["auth.test"] });
     expect((await wrap(allowed.handler, { policy })(get())).status).toBe(200);
+  });
+
+  it("takes a plain-HTTP loopback realm for a plain-HTTP registry, but for an HTTPS one only where the user named its host", async () => {
+    const plain = 'Bearer realm="http://127.0.0.1:5001/token",service="svc"';
+    const onLoopback = (url: string) => ({ ...get(), url: new URL(url) });
+    const local = peer(bearerGuard("T1", plain));
+    expect((await wrap(local.handler)(onLoopback("http://127.0.0.1:5000/v2/a/b/tags/list"))).status).toBe(
+      200,
+    );
+    const https = peer(bearerGuard("T1", plain));
+    await expect(wrap(https.handler)(onLoopback("https://127.0.0.1:5000/v2/a/b/tags/list"))).rejects.toThrow(
+      /refusing a token realm over plain HTTP \(http:\/\/127\.0\.0\.1:5001\) for a registry served over HTTPS/,
+    );
+    expect(https.tokens).toEqual([]);
+    const named = peer(bearerGuard("T1", plain));
+    const policy = new EndpointPolicy({ insecureHosts: ["127.0.0.1:5001"] });
+    const answered = await wrap(named.handler, { policy })(
+      onLoopback("https://127.0.0.1:5000/v2/a/b/tags/list"),
+    );
+    expect(answered.status).toBe(200);
+  });
+
+  it("falls back to the registry's own challenge when a token service known in advance gives none", async () => {
+    const dead = {
+      scheme: "bearer" as const,
+      params: { realm: "https://registry.test/dead", service: "svc" },
+    };
+    const challenged = peer((req) =>
+      req.url.pathname === "/dead" ? answer(req, 503) : bearerGuard("T1")(req),
+    );
+    const send = wrap(challenged.handler, { challenges: { "https://registry.test": dead } });
+    expect((await send(get())).status).toBe(200);
+    // The presumed token service failed; the request went anonymous, the registry's challenge answered.
+    expect(challenged.sent.map((s) => [s.path, s.authorization])).toEqual([
+      ["/dead", undefined],
+      ["/v2/a/b/tags/list", undefined],
+      ["/v2/a/b/tags/list", "Bearer T1"],
+    ]);
+    expect(challenged.tokens).toHaveLength(1);
+    // A public registry answers the anonymous request: the dead service is not asked again.
+    const open = peer((req) =>
+      req.url.pathname === "/dead" ? answer(req, 503) : answer(req, 200, {}, "ok"),
+    );
+    const sendOpen = wrap(open.handler, { challenges: { "https://registry.test": dead } });
+    expect((await sendOpen(get())).status).toBe(200);
+    expect((await sendOpen(get("/v2/a/b/manifests/v1"))).status).toBe(200);
+    expect(open.sent.map((s) => [s.path, s.authorization])).toEqual([
+      ["/dead", undefined],
+      ["/v2/a/b/tags/list", undefined],
+      ["/v2/a/b/manifests/v1", undefined],
+    ]);
   });
 
   it("is the pipeline's auth link", () => {
