@@ -381,6 +381,18 @@ describe("auth middleware: Bearer challenges", () => {
     expect(answered.status).toBe(200);
   });
 
+  it("fails a request whose token cannot be had for a challenge the registry sent, without sending it anonymously", async () => {
+    const registry = peer(bearerGuard("T1"), (req, n) =>
+      n === 1 ? answer(req, 200, {}, JSON.stringify({ token: "T1", expires_in: 300 })) : answer(req, 503),
+    );
+    const send = wrap(registry.handler);
+    expect((await send(get())).status).toBe(200);
+    expect(registry.sent).toHaveLength(2);
+    // Another repository needs a token of its own, which the token service no longer gives.
+    await expect(send({ ...get(), scopes: ["repository:c/d:pull"] })).rejects.toThrow();
+    expect(registry.sent).toHaveLength(2);
+  });
+
   it("falls back to the registry's own challenge when a token service known in advance gives none", async () => {
     const dead = {
       scheme: "bearer" as const,
