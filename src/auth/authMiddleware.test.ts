@@ -468,6 +468,26 @@ describe("auth middleware: Basic challenges", () => {
     expect(registry.sent.map((s) => s.authorization)).toEqual([undefined, header, header]);
   });
 
+  it("follows a registry that switches between Basic and Bearer: a new scheme is no refusal of the credentials", async () => {
+    let mode: "basic" | "bearer" = "basic";
+    const switching = peer((req) => (mode === "basic" ? basicGuard(req) : bearerGuard("T1")(req)));
+    const send = wrap(switching.handler, { credentials: alice });
+    expect((await send(get())).status).toBe(200);
+    mode = "bearer"; // Basic credentials sent up front now meet a token challenge.
+    expect((await send(get())).status).toBe(200);
+    mode = "basic"; // and a token sent up front meets a Basic challenge.
+    expect((await send(get())).status).toBe(200);
+    const header = `Basic ${Buffer.from("alice:pw").toString("base64")}`;
+    expect(switching.sent.map((s) => s.authorization)).toEqual([
+      undefined,
+      header,
+      header,
+      "Bearer T1",
+      "Bearer T1",
+      header,
+    ]);
+  });
+
   it("returns the 401 when there are no Basic credentials; refused ones are an error naming their source", async () => {
     const none = peer(basicGuard);
     expect((await wrap(none.handler)(get())).status).toBe(401);
