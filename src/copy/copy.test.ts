@@ -236,12 +236,12 @@ describe("copy: what moves, exactly", () => {
 
   it("a blob shared by two platforms moves once; a manifest listed twice is copied once", async () => {
     const amd = await generateImage({
-      seed: "shared",
+      seed: "common-layers",
       platform: { os: "linux", architecture: "amd64" },
       layerSize: 10_000,
     });
     const arm = await generateImage({
-      seed: "shared",
+      seed: "common-layers",
       platform: { os: "linux", architecture: "arm64" },
       layerSize: 10_000,
     });
