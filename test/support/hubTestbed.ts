@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import type { TracerProvider } from "@opentelemetry/api";
+import { afterAll, afterEach, beforeAll, vi } from "vitest";
 import { basic, staticCredentials } from "../../src/auth/credentials.js";
 import type { Logger } from "../../src/core/logger.js";
 import { SecretString } from "../../src/core/secret.js";
@@ -99,6 +100,36 @@ export interface HubTestClient {
   /** How often the session asked for its login. */
   loginCalls(): number;
   close(): Promise<void>;
+}
+
+/**
+ * For a test file: one fake started before its tests (handed to `started`), the clients each test
+ * made closed after it (and the clock put back), the fake closed after all. Returns the factory of
+ * those clients, on the fake's Hub URL unless given another.
+ */
+export function useHubFake(
+  options: Parameters<typeof startHubFake>[0],
+  started: (hub: HubFakeServer) => void,
+): (clientOptions?: Parameters<typeof hubClient>[1], hubUrl?: string) => HubTestClient {
+  let hub: HubFakeServer | undefined;
+  const made: HubTestClient[] = [];
+  beforeAll(async () => {
+    hub = await startHubFake(options);
+    started(hub);
+  });
+  afterAll(async () => {
+    await hub?.close();
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const client of made.splice(0)) await client.close();
+  });
+  return (clientOptions = {}, hubUrl) => {
+    if (!hub) throw new Error("the Docker Hub fake starts in beforeAll");
+    const client = hubClient(hubUrl ?? hub.hubUrl, clientOptions);
+    made.push(client);
+    return client;
+  };
 }
 
 /**

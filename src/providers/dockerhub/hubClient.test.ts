@@ -13,14 +13,14 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { pino } from "pino";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
   type HubFakeServer,
-  hubClient,
+  type hubClient,
   loginAs,
   scripted,
-  startHubFake,
+  useHubFake,
 } from "../../../test/support/hubTestbed.js";
 import { all, thrown } from "../../../test/support/thrown.js";
 import type { Digest } from "../../core/digest.js";
@@ -36,10 +36,8 @@ import type { HubCall } from "./hubClient.js";
 const LIST = "/hub/v2/namespaces/alice/repositories";
 const T0 = new Date("2026-03-01T12:00:00Z").getTime();
 let hub: HubFakeServer;
-const cleanup: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  hub = await startHubFake({
+const client = useHubFake(
+  {
     seed: true,
     faults: [
       {
@@ -58,21 +56,11 @@ beforeAll(async () => {
       },
       { kind: "truncate", bytes: 10, route: "/^/hub/v2/namespaces/alice/repositories/aa/tags$/", times: 1 },
     ],
-  });
-});
-afterAll(async () => {
-  await hub.close();
-});
-afterEach(async () => {
-  vi.useRealTimers();
-  for (const close of cleanup.splice(0)) await close();
-});
-
-function client(options: Parameters<typeof hubClient>[1] = {}, hubUrl = hub.hubUrl) {
-  const made = hubClient(hubUrl, options);
-  cleanup.push(made.close);
-  return made;
-}
+  },
+  (started) => {
+    hub = started;
+  },
+);
 const alice = (options: Parameters<typeof hubClient>[1] = {}) =>
   client({ login: loginAs("alice"), ...options });
 /** The requests the fake saw for a path, as `METHOD status`. */

@@ -10,16 +10,16 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import {
   ACCOUNTS,
   ALICE_PAT,
   type HubFakeServer,
-  hubClient,
   loginAs,
   scripted,
   startHubFake,
   unsignedJwt,
+  useHubFake,
 } from "../../../test/support/hubTestbed.js";
 import { thrown } from "../../../test/support/thrown.js";
 import {
@@ -33,24 +33,9 @@ import { jwtExpiry } from "./hubSession.js";
 
 const T0 = new Date("2026-03-01T12:00:00Z").getTime();
 let hub: HubFakeServer;
-const cleanup: Array<() => Promise<void>> = [];
-
-beforeAll(async () => {
-  hub = await startHubFake();
+const client = useHubFake({}, (started) => {
+  hub = started;
 });
-afterAll(async () => {
-  await hub.close();
-});
-afterEach(async () => {
-  vi.useRealTimers();
-  for (const close of cleanup.splice(0)) await close();
-});
-
-function client(options: Parameters<typeof hubClient>[1] = {}, hubUrl = hub.hubUrl) {
-  const made = hubClient(hubUrl, options);
-  cleanup.push(made.close);
-  return made;
-}
 
 /** The token of a `Bearer` value. */
 const bearer = (authorization: string | undefined) => /^Bearer (\S+)$/.exec(authorization ?? "")?.[1] ?? "";
@@ -314,7 +299,7 @@ describe("HubSession: failed logins", () => {
         { kind: "status", status: 403, route: LOGIN, times: 1 },
       ],
     });
-    cleanup.push(failing.close);
+    onTestFinished(() => failing.close());
     const c = client({ login: loginAs("alice") }, failing.hubUrl);
     const unavailable = await thrown(c.session.authorization());
     expect(unavailable).toBeInstanceOf(ServerError);
