@@ -172,4 +172,20 @@ describe("GHCR Packages API client: owners, repositories and filters", () => {
       "ghcr.packages.list",
     ]);
   });
+
+  it("asks for the token's user once however many packages leave out their owner", async () => {
+    const { client, operations } = await setup([
+      {
+        kind: "body",
+        route: "/^\\/github\\/user\\/packages$/",
+        body: JSON.stringify([ownerlessPackage("tool"), ownerlessPackage("lib"), ownerlessPackage("app")]),
+      },
+    ]);
+    expect((await all(client.api.packages({ mine: true }))).map((p) => `${p.owner}/${p.name}`)).toEqual([
+      "alice/tool",
+      "alice/lib",
+      "alice/app",
+    ]);
+    expect(operations().filter((span) => span.name === "ghcr.user.get")).toHaveLength(1);
+  });
 });

@@ -44,6 +44,8 @@ export class PackagesApi {
   readonly #octokit: GitHubOctokit;
   readonly #telemetry: Telemetry;
   readonly #owners = new Map<string, Promise<OwnerType>>();
+  /** The token's user, asked once (again only after a failure), however many packages lack an owner. */
+  #viewerLogin: Promise<string> | undefined;
 
   constructor(options: { octokit: GitHubOctokit; telemetry: Telemetry }) {
     this.#octokit = options.octokit;
@@ -221,10 +223,14 @@ export class PackagesApi {
 
   /** The token's user (`GET /user`). */
   #viewer(): Promise<string> {
-    return this.#call("user.get", {}, async () => {
+    this.#viewerLogin ??= this.#call("user.get", {}, async () => {
       const { data } = await this.#octokit.request("GET /user");
       return parse(ownerSchema, data, "user").login;
+    }).catch((error: unknown) => {
+      this.#viewerLogin = undefined;
+      throw error;
     });
+    return this.#viewerLogin;
   }
 
   async #base(owner: string): Promise<string> {
